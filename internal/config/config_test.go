@@ -1,0 +1,67 @@
+package config_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandem-desk/tandem/internal/config"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsEnvAndFlags(t *testing.T) {
+	var out bytes.Buffer
+	c, err := config.Parse("serve", "", nil, env(nil), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./tandem-data" || c.PublicURL != "http://127.0.0.1:8080" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c, err = config.Parse("serve", "", nil, env(map[string]string{"TANDEM_ADDR": "0.0.0.0:9000", "TANDEM_DATA_DIR": "/tmp/x", "TANDEM_SHUTDOWN_TIMEOUT": "3s"}), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "0.0.0.0:9000" || c.DataDir != "/tmp/x" || c.ShutdownTimeout != 3*time.Second || c.PublicURL != "http://localhost:9000" {
+		t.Fatalf("from env: %+v", c)
+	}
+	c, err = config.Parse("serve", "", []string{"--addr", "127.0.0.1:7000"}, env(map[string]string{"TANDEM_ADDR": "0.0.0.0:9000"}), &out)
+	if err != nil || c.Addr != "127.0.0.1:7000" {
+		t.Fatalf("a flag must override the environment: %+v, %v", c, err)
+	}
+}
+
+func TestInvalidConfigIsAClearError(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--addr", "nonsense"}, nil, "--addr"},
+		{nil, map[string]string{"TANDEM_LOG_FORMAT": "xml"}, "--log-format"},
+		{nil, map[string]string{"TANDEM_SHUTDOWN_TIMEOUT": "soon"}, "TANDEM_SHUTDOWN_TIMEOUT"},
+		{[]string{"extra"}, nil, "unexpected argument"},
+	}
+	for _, tc := range tests {
+		_, err := config.Parse("serve", "", tc.args, env(tc.env), &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%v, %v) error = %v, want it to mention %q", tc.args, tc.env, err, tc.want)
+		}
+	}
+}
+
+func TestHelpNamesEveryFlagAndVariable(t *testing.T) {
+	var out bytes.Buffer
+	_, err := config.Parse("demo", "Runs the demo.", []string{"--help"}, env(nil), &out)
+	if !errors.Is(err, config.ErrHelp) {
+		t.Fatalf("err = %v, want ErrHelp", err)
+	}
+	for _, want := range []string{"tandem demo", "Runs the demo.", "--addr", "TANDEM_ADDR", "--data-dir", "TANDEM_DATA_DIR", "--log-level", "TANDEM_LOG_LEVEL", "--shutdown-timeout"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -1,0 +1,284 @@
+package desk
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/tandem-desk/tandem/internal/assistant"
+	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/store"
+)
+
+// defaultHandleTime stands in for the average handling time until a
+// workspace has history of its own.
+const defaultHandleTime = 4 * time.Minute
+
+// conversationFor loads a conversation the actor may see: staff see their
+// workspace's, a customer only their own. Anything else is "not found", so
+// ids of other tenants leak nothing.
+func (d *Desk) conversationFor(ctx context.Context, a Actor, id int64) (*model.Conversation, error) {
+	conv, err := d.store.ConversationByID(ctx, a.WorkspaceID, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind == KindCustomer && conv.CustomerID != a.CustomerID {
+		return nil, fmt.Errorf("desk: conversation: %w", store.ErrNotFound)
+	}
+	return conv, nil
+}
+
+// StartConversation opens a conversation with the customer's first message
+// and lets the assistant respond. A retry with the same client_id returns the
+// first attempt's conversation with created=false.
+func (d *Desk) StartConversation(ctx context.Context, a Actor, clientID, body string) (*model.Conversation, bool, error) {
+	if a.Kind != KindCustomer {
+		return nil, false, fmt.Errorf("only customers start conversations: %w", ErrForbidden)
+	}
+	body = maskCardNumbers(body)
+	conv, msg, created, err := d.store.CreateConversation(ctx, a.WorkspaceID, a.CustomerID, store.NewMessage{ClientID: clientID, Body: body}, d.now())
+	if err != nil {
+		return nil, false, err
+	}
+	d.changed(a.WorkspaceID)
+	if created {
+		if conv, err = d.respond(ctx, conv, msg); err != nil {
+			return nil, false, err
+		}
+	}
+	out, err := d.Conversation(ctx, a, conv.ID)
+	return out, created, err
+}
+
+// Conversation returns a conversation the actor may see; while it is queued
+// it carries the queue position and expected wait.
+func (d *Desk) Conversation(ctx context.Context, a Actor, id int64) (*model.Conversation, error) {
+	conv, err := d.conversationFor(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if conv.Status == model.StatusQueued {
+		st, err := d.store.QueueStats(ctx, conv)
+		if err != nil {
+			return nil, err
+		}
+		conv.Queue = queueInfo(st)
+	}
+	return conv, nil
+}
+
+// queueInfo turns staffing into what the customer is told. The estimate is
+// deliberately simple: the conversations ahead that free slots cannot take
+// at once, each worked off at the recent handling time, shared among the
+// available agents.
+func queueInfo(st store.QueueStats) *model.QueueInfo {
+	info := &model.QueueInfo{Position: st.Position, AgentsOnline: st.AgentsAvailable}
+	if st.AgentsAvailable == 0 {
+		return info
+	}
+	handle := st.AvgHandle
+	if handle <= 0 {
+		handle = defaultHandleTime
+	}
+	if ahead := st.Position - st.FreeSlots; ahead > 0 {
+		wait := time.Duration(ahead) * handle / time.Duration(st.AgentsAvailable)
+		info.ExpectedWaitSeconds = int(math.Ceil(wait.Seconds()))
+	}
+	return info
+}
+
+// ConversationQuery filters a conversation list.
+type ConversationQuery struct {
+	Status     model.ConversationStatus
+	AssignedMe bool
+	Limit      int
+}
+
+// Conversations lists what the actor may see: a customer their own, staff
+// their workspace's.
+func (d *Desk) Conversations(ctx context.Context, a Actor, q ConversationQuery) ([]*model.Conversation, error) {
+	if q.Status != "" && !q.Status.Valid() {
+		return nil, model.Invalid("status", "unknown status %q", q.Status)
+	}
+	f := store.ConversationFilter{Status: q.Status, Limit: q.Limit}
+	switch {
+	case a.Kind == KindCustomer:
+		f.CustomerID = a.CustomerID
+	case q.AssignedMe:
+		f.AssigneeID = a.AgentID
+	}
+	list, err := d.store.Conversations(ctx, a.WorkspaceID, f)
+	if list == nil && err == nil {
+		list = []*model.Conversation{}
+	}
+	return list, err
+}
+
+// Messages lists a conversation's messages after a seq; internal notes only for staff.
+func (d *Desk) Messages(ctx context.Context, a Actor, id, after int64, limit int) ([]*model.Message, error) {
+	if after < 0 {
+		return nil, model.Invalid("after", "must not be negative")
+	}
+	if _, err := d.conversationFor(ctx, a, id); err != nil {
+		return nil, err
+	}
+	return d.store.Messages(ctx, a.WorkspaceID, id, after, limit, a.IsStaff())
+}
+
+// PostMessage adds a message by the actor. A customer's message goes to the
+// assistant while the conversation is the assistant's; a retried client_id
+// returns the first message with created=false.
+func (d *Desk) PostMessage(ctx context.Context, a Actor, id int64, clientID, body string, internal bool) (*model.Message, bool, error) {
+	conv, err := d.conversationFor(ctx, a, id)
+	if err != nil {
+		return nil, false, err
+	}
+	nm := store.NewMessage{WorkspaceID: a.WorkspaceID, ConversationID: conv.ID, ClientID: clientID, Body: maskCardNumbers(body), Internal: internal}
+	if a.Kind == KindCustomer {
+		if internal {
+			return nil, false, fmt.Errorf("customers cannot write internal notes: %w", ErrForbidden)
+		}
+		nm.AuthorKind, nm.AuthorID = model.AuthorCustomer, &a.CustomerID
+	} else {
+		agent, err := d.store.AgentByID(ctx, a.WorkspaceID, a.AgentID)
+		if err != nil {
+			return nil, false, err
+		}
+		nm.AuthorKind, nm.AuthorID, nm.AuthorName = model.AuthorAgent, &a.AgentID, agent.Name
+	}
+	wasQueued := conv.Status == model.StatusQueued
+	msg, after, created, err := d.store.AddMessage(ctx, nm, d.now())
+	if err != nil {
+		return nil, false, err
+	}
+	d.changed(a.WorkspaceID)
+	if created && a.Kind == KindCustomer {
+		switch {
+		case after.Status == model.StatusAI:
+			if _, err := d.respond(ctx, after, msg); err != nil {
+				return nil, false, err
+			}
+		case after.Status == model.StatusQueued && !wasQueued:
+			d.Kick(a.WorkspaceID) // reopened to the queue
+		}
+	}
+	return msg, created, nil
+}
+
+// respond lets the assistant handle the customer's latest message. Its
+// place is here, after the message is durably stored; the triage engine
+// will replace its reasoning, not its position in the flow.
+func (d *Desk) respond(ctx context.Context, conv *model.Conversation, msg *model.Message) (*model.Conversation, error) {
+	ws, err := d.store.WorkspaceByID(ctx, conv.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := d.knowledge(ctx, conv.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	history, err := d.store.Messages(ctx, conv.WorkspaceID, conv.ID, 0, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	lang := ""
+	if cust, err := d.store.CustomerByID(ctx, conv.WorkspaceID, conv.CustomerID); err == nil {
+		lang = baseLanguage(cust.Locale)
+	}
+	decision := assistant.Decide(msg.Body, history, idx, lang, func(art *model.Article) string {
+		return fmt.Sprintf("/help/%s/articles/%d", ws.Slug, art.ID)
+	})
+	switch decision.Action {
+	case assistant.Answer:
+		_, conv, _, err = d.store.AddMessage(ctx, store.NewMessage{
+			WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: model.AuthorAssistant,
+			AuthorName: ws.AssistantName, Body: decision.Body, Citation: decision.Citation,
+		}, d.now())
+		if err != nil {
+			return nil, err
+		}
+		d.changed(conv.WorkspaceID)
+		return conv, nil
+	default:
+		return d.handoff(ctx, conv, decision.Reason, model.AuthorAssistant, ws.AssistantName, decision.Body)
+	}
+}
+
+// Handoff puts a conversation in the queue for a person, at once, whatever
+// the assistant thought of it. Asking again while queued changes nothing.
+func (d *Desk) Handoff(ctx context.Context, a Actor, id int64, reason string) (*model.Conversation, error) {
+	conv, err := d.conversationFor(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if len(reason) > 500 {
+		return nil, model.Invalid("reason", "must be at most 500 bytes")
+	}
+	if reason == "" {
+		reason = assistant.ReasonAskedForPerson
+	}
+	if _, err := d.handoff(ctx, conv, reason, model.AuthorSystem, "", "You're in the queue for a person. Someone will be with you shortly."); err != nil {
+		return nil, err
+	}
+	return d.Conversation(ctx, a, id)
+}
+
+func (d *Desk) handoff(ctx context.Context, conv *model.Conversation, reason string, kind model.AuthorKind, author, notice string) (*model.Conversation, error) {
+	queued, changed, err := d.store.QueueConversation(ctx, conv.WorkspaceID, conv.ID, reason, d.now())
+	if err != nil {
+		return nil, err
+	}
+	if changed {
+		_, queued, _, err = d.store.AddMessage(ctx, store.NewMessage{
+			WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: kind, AuthorName: author, Body: notice,
+		}, d.now())
+		if err != nil {
+			return nil, err
+		}
+		d.changed(conv.WorkspaceID)
+		d.Kick(conv.WorkspaceID)
+	}
+	return queued, nil
+}
+
+// Resolve marks a conversation resolved; the agent's slot frees up.
+func (d *Desk) Resolve(ctx context.Context, a Actor, id int64) (*model.Conversation, error) {
+	if _, err := d.conversationFor(ctx, a, id); err != nil {
+		return nil, err
+	}
+	conv, _, err := d.store.ResolveConversation(ctx, a.WorkspaceID, id, d.now())
+	if err != nil {
+		return nil, err
+	}
+	d.changed(a.WorkspaceID)
+	d.Kick(a.WorkspaceID)
+	return conv, nil
+}
+
+// Events returns the events after a seq that the actor may see.
+func (d *Desk) Events(ctx context.Context, a Actor, after int64, limit int) ([]model.Event, error) {
+	aud := store.EventAudience{}
+	switch a.Kind {
+	case KindCustomer:
+		aud.CustomerID = a.CustomerID
+	case KindAgent:
+		aud.AgentID = a.AgentID
+	}
+	return d.store.EventsAfter(ctx, a.WorkspaceID, after, aud, limit)
+}
+
+// HeadSeq is the seq of the workspace's latest event.
+func (d *Desk) HeadSeq(ctx context.Context, a Actor) (int64, error) {
+	return d.store.HeadSeq(ctx, a.WorkspaceID)
+}
+
+func baseLanguage(locale string) string {
+	locale = strings.ToLower(locale)
+	if i := strings.IndexAny(locale, "-_"); i > 0 {
+		locale = locale[:i]
+	}
+	return locale
+}

@@ -1,0 +1,330 @@
+// Package desk holds Tandem's use cases: opening a session, starting a
+// conversation, adding a message, handing over to a person, offering,
+// accepting and resolving. Every method takes the calling Actor and checks
+// it against the resource's workspace and owner, so the web layer only maps
+// HTTP to these calls. Engines (assistant, routing) are called from here;
+// persistence goes through the store, signals through the bus.
+package desk
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tandem-desk/tandem/internal/bus"
+	"github.com/tandem-desk/tandem/internal/knowledge"
+	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/store"
+)
+
+// Errors beyond the store's sentinels.
+var (
+	ErrUnauthorized = errors.New("unauthorized")
+	ErrForbidden    = errors.New("forbidden")
+)
+
+// Actor kinds.
+const (
+	KindCustomer = "customer"
+	KindAgent    = "agent"
+	KindAdmin    = "admin"
+)
+
+// Actor is the authenticated caller of a use case.
+type Actor struct {
+	WorkspaceID int64
+	Kind        string
+	CustomerID  int64
+	AgentID     int64
+	tokenHash   string
+}
+
+// IsStaff reports whether the actor is an agent or an admin.
+func (a Actor) IsStaff() bool { return a.Kind == KindAgent || a.Kind == KindAdmin }
+
+// Options configure a Desk.
+type Options struct {
+	Store  *store.Store
+	Bus    *bus.Memory
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// CustomerSessionTTL and StaffSessionTTL bound token lifetimes.
+	CustomerSessionTTL time.Duration
+	StaffSessionTTL    time.Duration
+}
+
+// Desk runs the use cases. Create it with New and start dispatch with Run.
+type Desk struct {
+	store *store.Store
+	bus   *bus.Memory
+	log   *slog.Logger
+	now   func() time.Time
+
+	customerTTL, staffTTL time.Duration
+
+	kbMu sync.Mutex
+	kb   map[int64]*knowledge.Index
+
+	dispatch dispatcher
+}
+
+// New returns a Desk.
+func New(o Options) *Desk {
+	d := &Desk{
+		store: o.Store, bus: o.Bus, log: o.Logger, now: o.Now,
+		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL,
+		kb: map[int64]*knowledge.Index{},
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	if d.customerTTL <= 0 {
+		d.customerTTL = 30 * 24 * time.Hour
+	}
+	if d.staffTTL <= 0 {
+		d.staffTTL = 12 * time.Hour
+	}
+	d.dispatch.init()
+	return d
+}
+
+// Topic is the bus topic that signals new events of a workspace.
+func Topic(workspaceID int64) string { return fmt.Sprintf("workspace.%d.events", workspaceID) }
+
+// changed tells readers of the workspace's event log to look again.
+func (d *Desk) changed(workspaceID int64) { d.bus.Publish(Topic(workspaceID)) }
+
+// WidgetSession is what a widget sends to open a customer session.
+type WidgetSession struct {
+	Workspace  string
+	ExternalID string
+	Name       string
+	Email      string
+	Locale     string
+	UserHash   string
+}
+
+// OpenWidgetSession identifies a customer and returns their bearer token.
+// Without an external id the visitor is anonymous. When the workspace has an
+// identity secret, an external id must come with
+// user_hash = hex(HMAC-SHA256(secret, external_id)); the customer is then verified.
+func (d *Desk) OpenWidgetSession(ctx context.Context, req WidgetSession) (string, *model.Customer, error) {
+	for field, v := range map[string]string{"external_id": req.ExternalID, "name": req.Name, "email": req.Email} {
+		if len(v) > model.MaxNameLen {
+			return "", nil, model.Invalid("customer."+field, "must be at most %d bytes", model.MaxNameLen)
+		}
+	}
+	if len(req.Locale) > 35 {
+		return "", nil, model.Invalid("customer.locale", "must be a language tag such as en-GB")
+	}
+	if req.Workspace == "" {
+		return "", nil, model.Invalid("workspace", "is required")
+	}
+	ws, err := d.store.WorkspaceBySlug(ctx, req.Workspace)
+	if err != nil {
+		return "", nil, err
+	}
+	verified := false
+	if req.ExternalID != "" && ws.IdentitySecret != "" {
+		if !VerifyUserHash(ws.IdentitySecret, req.ExternalID, req.UserHash) {
+			return "", nil, fmt.Errorf("user_hash does not match external_id: %w", ErrUnauthorized)
+		}
+		verified = true
+	}
+	cust, err := d.store.UpsertCustomer(ctx, model.Customer{
+		WorkspaceID: ws.ID, ExternalID: req.ExternalID, Name: req.Name, Email: req.Email, Locale: req.Locale, Verified: verified,
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	token, err := d.newSession(ctx, ws.ID, store.SessionCustomer, cust.ID, d.customerTTL)
+	if err != nil {
+		return "", nil, err
+	}
+	return token, cust, nil
+}
+
+// UserHash is the identity proof a business computes on its server.
+func UserHash(secret, externalID string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(externalID))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifyUserHash checks a user_hash in constant time.
+func VerifyUserHash(secret, externalID, userHash string) bool {
+	return hmac.Equal([]byte(UserHash(secret, externalID)), []byte(strings.ToLower(userHash)))
+}
+
+// HashPassword hashes a staff password for storage.
+func HashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return "", fmt.Errorf("desk: hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// Login checks a staff member's credentials and returns a bearer token.
+func (d *Desk) Login(ctx context.Context, email, password string) (string, *model.Agent, error) {
+	agent, err := d.store.AgentByEmail(ctx, strings.TrimSpace(strings.ToLower(email)))
+	if errors.Is(err, store.ErrNotFound) {
+		// Spend the same time as a wrong password, so emails cannot be probed.
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return "", nil, fmt.Errorf("wrong email or password: %w", ErrUnauthorized)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(agent.PasswordHash), []byte(password)) != nil {
+		return "", nil, fmt.Errorf("wrong email or password: %w", ErrUnauthorized)
+	}
+	token, err := d.newSession(ctx, agent.WorkspaceID, store.SessionStaff, agent.ID, d.staffTTL)
+	if err != nil {
+		return "", nil, err
+	}
+	return token, agent, nil
+}
+
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), bcrypt.DefaultCost)
+
+// Logout ends the actor's session.
+func (d *Desk) Logout(ctx context.Context, a Actor) error {
+	return d.store.DeleteSession(ctx, a.tokenHash)
+}
+
+func (d *Desk) newSession(ctx context.Context, workspaceID int64, kind string, subject int64, ttl time.Duration) (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("desk: token: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	now := d.now()
+	err := d.store.CreateSession(ctx, store.Session{
+		TokenHash: hashToken(token), WorkspaceID: workspaceID, Kind: kind, SubjectID: subject, CreatedAt: now, ExpiresAt: now.Add(ttl),
+	})
+	return token, err
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authenticate resolves a bearer token to its actor.
+func (d *Desk) Authenticate(ctx context.Context, token string) (Actor, error) {
+	if token == "" {
+		return Actor{}, fmt.Errorf("missing token: %w", ErrUnauthorized)
+	}
+	sess, err := d.store.SessionByTokenHash(ctx, hashToken(token), d.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return Actor{}, fmt.Errorf("invalid or expired token: %w", ErrUnauthorized)
+	}
+	if err != nil {
+		return Actor{}, err
+	}
+	a := Actor{WorkspaceID: sess.WorkspaceID, tokenHash: sess.TokenHash}
+	switch sess.Kind {
+	case store.SessionCustomer:
+		a.Kind, a.CustomerID = KindCustomer, sess.SubjectID
+	case store.SessionStaff:
+		agent, err := d.store.AgentByID(ctx, sess.WorkspaceID, sess.SubjectID)
+		if err != nil {
+			return Actor{}, fmt.Errorf("staff member is gone: %w", ErrUnauthorized)
+		}
+		a.Kind, a.AgentID = KindAgent, agent.ID
+		if agent.Role == model.RoleAdmin {
+			a.Kind = KindAdmin
+		}
+	default:
+		return Actor{}, fmt.Errorf("unknown session kind: %w", ErrUnauthorized)
+	}
+	return a, nil
+}
+
+func requireStaff(a Actor) error {
+	if !a.IsStaff() {
+		return fmt.Errorf("staff only: %w", ErrForbidden)
+	}
+	return nil
+}
+
+// Me returns the calling staff member.
+func (d *Desk) Me(ctx context.Context, a Actor) (*model.Agent, error) {
+	if err := requireStaff(a); err != nil {
+		return nil, err
+	}
+	return d.store.AgentByID(ctx, a.WorkspaceID, a.AgentID)
+}
+
+// Agents lists the workspace's staff.
+func (d *Desk) Agents(ctx context.Context, a Actor) ([]*model.Agent, error) {
+	if err := requireStaff(a); err != nil {
+		return nil, err
+	}
+	return d.store.Agents(ctx, a.WorkspaceID)
+}
+
+// SetStatus changes the calling agent's status. Going available triggers
+// dispatch; leaving gives pending offers back to the queue.
+func (d *Desk) SetStatus(ctx context.Context, a Actor, status model.AgentStatus) (*model.Agent, error) {
+	if err := requireStaff(a); err != nil {
+		return nil, err
+	}
+	if !status.Valid() {
+		return nil, model.Invalid("status", "must be available, away or offline")
+	}
+	agent, _, err := d.store.SetAgentStatus(ctx, a.WorkspaceID, a.AgentID, status, d.now())
+	if err != nil {
+		return nil, err
+	}
+	d.changed(a.WorkspaceID)
+	d.Kick(a.WorkspaceID)
+	return agent, nil
+}
+
+// knowledge returns the workspace's article index, building it once.
+func (d *Desk) knowledge(ctx context.Context, workspaceID int64) (*knowledge.Index, error) {
+	d.kbMu.Lock()
+	idx := d.kb[workspaceID]
+	d.kbMu.Unlock()
+	if idx != nil {
+		return idx, nil
+	}
+	articles, err := d.store.Articles(ctx, workspaceID, true)
+	if err != nil {
+		return nil, err
+	}
+	idx = knowledge.NewIndex(articles)
+	d.kbMu.Lock()
+	d.kb[workspaceID] = idx
+	d.kbMu.Unlock()
+	return idx, nil
+}
+
+// KnowledgeChanged drops the cached article index of a workspace, so the
+// next question is answered from the current articles.
+func (d *Desk) KnowledgeChanged(workspaceID int64) {
+	d.kbMu.Lock()
+	delete(d.kb, workspaceID)
+	d.kbMu.Unlock()
+}
+
+// Subscribe returns a signal that fires when the actor's workspace has new
+// events; read them with Events.
+func (d *Desk) Subscribe(a Actor) *bus.Subscription { return d.bus.Subscribe(Topic(a.WorkspaceID)) }

@@ -1,0 +1,188 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/routing"
+	"github.com/tandem-desk/tandem/internal/store"
+)
+
+// Offers lists the calling agent's pending offers.
+func (d *Desk) Offers(ctx context.Context, a Actor) ([]*model.Offer, error) {
+	if err := requireStaff(a); err != nil {
+		return nil, err
+	}
+	return d.store.PendingOffers(ctx, a.WorkspaceID, a.AgentID)
+}
+
+// AcceptOffer makes the calling agent the conversation's owner.
+func (d *Desk) AcceptOffer(ctx context.Context, a Actor, offerID int64) (*model.Offer, *model.Conversation, error) {
+	if err := requireStaff(a); err != nil {
+		return nil, nil, err
+	}
+	offer, conv, err := d.store.AcceptOffer(ctx, a.WorkspaceID, offerID, a.AgentID, d.now())
+	if err != nil {
+		return nil, nil, err
+	}
+	d.changed(a.WorkspaceID)
+	return offer, conv, nil
+}
+
+// DeclineOffer passes on an offer; the conversation is offered to the next agent.
+func (d *Desk) DeclineOffer(ctx context.Context, a Actor, offerID int64) (*model.Offer, error) {
+	if err := requireStaff(a); err != nil {
+		return nil, err
+	}
+	offer, err := d.store.DeclineOffer(ctx, a.WorkspaceID, offerID, a.AgentID, d.now())
+	if err != nil {
+		return nil, err
+	}
+	d.changed(a.WorkspaceID)
+	d.Kick(a.WorkspaceID)
+	return offer, nil
+}
+
+// dispatcher holds the workspaces whose queue needs a look.
+type dispatcher struct {
+	mu    sync.Mutex
+	dirty map[int64]bool
+	wake  chan struct{}
+}
+
+func (p *dispatcher) init() {
+	p.dirty = map[int64]bool{}
+	p.wake = make(chan struct{}, 1)
+}
+
+// Kick asks the dispatcher to look at a workspace's queue: a conversation
+// was queued, an agent became available, a slot freed, an offer was let go.
+// It never blocks.
+func (d *Desk) Kick(workspaceID int64) {
+	d.dispatch.mu.Lock()
+	d.dispatch.dirty[workspaceID] = true
+	d.dispatch.mu.Unlock()
+	select {
+	case d.dispatch.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run dispatches until ctx ends. It reacts to kicks and wakes exactly when
+// the earliest pending offer expires — there is no periodic sweep. On start
+// it looks at every workspace, so nothing queued before a restart waits.
+func (d *Desk) Run(ctx context.Context) error {
+	workspaces, err := d.store.Workspaces(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ws := range workspaces {
+		d.Kick(ws.ID)
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		d.expire(ctx)
+		d.dispatchDirty(ctx)
+		wait := time.Hour
+		if deadline, ok, err := d.store.NextOfferDeadline(ctx); err != nil {
+			d.log.Error("dispatch: next deadline", "err", err)
+			wait = time.Second // the database hiccuped: try again soon
+		} else if ok {
+			wait = max(deadline.Sub(d.now()), 0)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.dispatch.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// expire closes offers whose deadline passed and queues their workspaces.
+func (d *Desk) expire(ctx context.Context) {
+	expired, err := d.store.ExpireOffers(ctx, d.now())
+	if err != nil {
+		d.log.Error("dispatch: expire offers", "err", err)
+		return
+	}
+	for _, o := range expired {
+		d.log.Info("offer expired", "offer", o.ID, "conversation", o.ConversationID, "agent", o.AgentID)
+		d.changed(o.WorkspaceID)
+		d.markDirty(o.WorkspaceID)
+	}
+}
+
+func (d *Desk) markDirty(workspaceID int64) {
+	d.dispatch.mu.Lock()
+	d.dispatch.dirty[workspaceID] = true
+	d.dispatch.mu.Unlock()
+}
+
+func (d *Desk) dispatchDirty(ctx context.Context) {
+	d.dispatch.mu.Lock()
+	dirty := d.dispatch.dirty
+	d.dispatch.dirty = map[int64]bool{}
+	d.dispatch.mu.Unlock()
+	for ws := range dirty {
+		if err := d.dispatchWorkspace(ctx, ws); err != nil && ctx.Err() == nil {
+			d.log.Error("dispatch", "workspace", ws, "err", err)
+			d.markDirty(ws)
+		}
+	}
+}
+
+// dispatchWorkspace asks the routing policy what to offer and makes the
+// offers. The store re-checks every offer in its transaction, so a plan made
+// on a stale snapshot (another node, a concurrent accept) loses nothing: the
+// offer is refused and the next kick plans again.
+func (d *Desk) dispatchWorkspace(ctx context.Context, workspaceID int64) error {
+	ws, err := d.store.WorkspaceByID(ctx, workspaceID)
+	if err != nil {
+		return err
+	}
+	snap, err := d.store.DispatchSnapshot(ctx, workspaceID)
+	if err != nil {
+		return err
+	}
+	if len(snap.Queue) == 0 || len(snap.Agents) == 0 {
+		return nil
+	}
+	now := d.now()
+	made := 0
+	for _, o := range routing.Plan(routingSnapshot(snap), now) {
+		offer, err := d.store.CreateOffer(ctx, workspaceID, o.ConversationID, o.AgentID, now.Add(ws.OfferTimeout), now)
+		if errors.Is(err, store.ErrConflict) {
+			d.log.Debug("dispatch: offer refused", "conversation", o.ConversationID, "agent", o.AgentID, "err", err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("offer conversation %d to agent %d: %w", o.ConversationID, o.AgentID, err)
+		}
+		d.log.Info("offer made", "offer", offer.ID, "conversation", o.ConversationID, "agent", o.AgentID, "expires", offer.ExpiresAt)
+		made++
+	}
+	if made > 0 {
+		d.changed(workspaceID)
+	}
+	return nil
+}
+
+func routingSnapshot(s *store.DispatchSnapshot) routing.Snapshot {
+	var out routing.Snapshot
+	for _, q := range s.Queue {
+		out.Queue = append(out.Queue, routing.Conversation{ID: q.ID, QueuedAt: q.QueuedAt, Tried: q.TriedAgents})
+	}
+	for _, a := range s.Agents {
+		out.Agents = append(out.Agents, routing.Agent{
+			ID: a.ID, Capacity: a.Capacity, Active: a.Active, Pending: a.PendingOffers, IdleSince: a.StatusChangedAt, LastOfferedAt: a.LastOfferedAt,
+		})
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tandem-desk/tandem/internal/model"
+)
+
+// appendEvent records ev inside the caller's transaction, so the change and
+// its event commit or roll back together. data is marshalled to JSON.
+func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, ev model.Event, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("store: encode %s event: %w", ev.Type, err)
+	}
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO events (workspace_id, type, conversation_id, customer_id, agent_id, staff_only, data, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		ev.WorkspaceID, ev.Type, nullInt64(ev.ConversationID), nullInt64(ev.CustomerID), nullInt64(ev.AgentID), ev.StaffOnly, string(raw), micros(time.Now()))
+	if err != nil {
+		return fmt.Errorf("store: append %s event: %w", ev.Type, err)
+	}
+	return nil
+}
+
+// conversationEvent builds an event about c, visible to its customer unless staffOnly.
+func conversationEvent(typ string, c *model.Conversation, staffOnly bool) model.Event {
+	ev := model.Event{WorkspaceID: c.WorkspaceID, Type: typ, ConversationID: &c.ID, StaffOnly: staffOnly}
+	if !staffOnly {
+		ev.CustomerID = &c.CustomerID
+	}
+	return ev
+}
+
+// EventAudience says whose view of the event log a reader gets.
+type EventAudience struct {
+	// CustomerID set: only that customer's public events.
+	CustomerID int64
+	// AgentID set: offers addressed to the agent and events of the
+	// conversations assigned to the agent now.
+	AgentID int64
+	// Neither set: every event of the workspace (admins).
+}
+
+// EventsAfter returns up to limit events of the workspace with seq > after,
+// in seq order, filtered for the audience.
+func (s *Store) EventsAfter(ctx context.Context, workspaceID, after int64, aud EventAudience, limit int) ([]model.Event, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	query := `SELECT seq, workspace_id, type, conversation_id, customer_id, agent_id, staff_only, data, at
+		FROM events WHERE workspace_id = ? AND seq > ?`
+	args := []any{workspaceID, after}
+	switch {
+	case aud.CustomerID != 0:
+		query += ` AND customer_id = ? AND staff_only = ?`
+		args = append(args, aud.CustomerID, false)
+	case aud.AgentID != 0:
+		query += ` AND (agent_id = ? OR (agent_id IS NULL AND conversation_id IN
+			(SELECT id FROM conversations WHERE assignee_id = ? AND workspace_id = ?)))`
+		args = append(args, aud.AgentID, aud.AgentID, workspaceID)
+	}
+	query += ` ORDER BY seq LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: events after %d: %w", after, err)
+	}
+	defer rows.Close()
+	var out []model.Event
+	for rows.Next() {
+		var ev model.Event
+		var conv, cust, agent sql.NullInt64
+		var data string
+		var at int64
+		if err := rows.Scan(&ev.Seq, &ev.WorkspaceID, &ev.Type, &conv, &cust, &agent, &ev.StaffOnly, &data, &at); err != nil {
+			return nil, fmt.Errorf("store: events after %d: %w", after, err)
+		}
+		ev.ConversationID, ev.CustomerID, ev.AgentID = int64Ptr(conv), int64Ptr(cust), int64Ptr(agent)
+		ev.Data = []byte(data)
+		ev.At = fromMicros(at)
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// HeadSeq is the seq of the workspace's latest event (0 when there is none):
+// a new stream without a cursor starts there.
+func (s *Store) HeadSeq(ctx context.Context, workspaceID int64) (int64, error) {
+	var seq sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT MAX(seq) FROM events WHERE workspace_id = ?`), workspaceID).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("store: head seq: %w", err)
+	}
+	return seq.Int64, nil
+}

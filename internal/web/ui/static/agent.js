@@ -1,0 +1,855 @@
+/*
+ * Tandem agent console: sign in, set a status, take offers before their countdown ends, and work
+ * the conversations assigned to you. Talks to /api/v1 with a Bearer token kept in sessionStorage,
+ * and follows the WebSocket stream (resuming from the last seq after a reconnect).
+ * User-provided text is only ever inserted with textContent / text nodes.
+ */
+(() => {
+  'use strict';
+
+  const TOKEN_KEY = 'tandem.agent.token';
+  const SEQ_KEY = 'tandem.agent.seq';
+  const PAGE = 200;
+
+  const $ = (id) => document.getElementById(id);
+
+  // h builds an element; string children become text nodes, never HTML.
+  function h(tag, props, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v == null || v === false) continue;
+      if (k === 'class') el.className = v;
+      else if (k === 'text') el.textContent = v;
+      else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const c of kids) if (c != null && c !== false) el.append(c);
+    return el;
+  }
+
+  function uuid() {
+    if (window.crypto && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const x = Array.from(b, (n) => n.toString(16).padStart(2, '0')).join('');
+    return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+  }
+
+  function storageGet(k) {
+    try {
+      return sessionStorage.getItem(k);
+    } catch (e) {
+      return null;
+    }
+  }
+  function storageSet(k, v) {
+    try {
+      if (v == null) sessionStorage.removeItem(k);
+      else sessionStorage.setItem(k, v);
+    } catch (e) {
+      /* keep working in memory */
+    }
+  }
+
+  // ---- clock: offers count down to the server's expires_at ----------------------------------
+
+  let skew = 0; // server clock minus browser clock, in ms, estimated from the Date header
+  const now = () => Date.now() + skew;
+  function noteServerDate(res) {
+    const d = Date.parse(res.headers.get('Date') || '');
+    if (isNaN(d)) return;
+    const s = d - Date.now();
+    // The header has one-second resolution: ignore differences that small.
+    skew = Math.abs(s) > 1500 ? s : 0;
+  }
+
+  function clockTime(iso) {
+    const d = new Date(iso);
+    if (isNaN(d)) return '';
+    const today = new Date().toDateString() === d.toDateString();
+    return today
+      ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+      : d.toLocaleDateString([], { month: 'short', day: 'numeric' });
+  }
+
+  // ---- HTTP -------------------------------------------------------------------------------
+
+  let token = storageGet(TOKEN_KEY);
+
+  class APIError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status; // 0 = network failure
+      this.code = code;
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    if (token) headers.Authorization = 'Bearer ' + token;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let res;
+    try {
+      res = await fetch('/api/v1' + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new APIError(0, 'network', 'The server cannot be reached.');
+    }
+    noteServerDate(res);
+    let data = null;
+    const text = await res.text().catch(() => '');
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch (e) {
+        data = null;
+      }
+    }
+    if (!res.ok) {
+      const err = (data && data.error) || {};
+      if (res.status === 401 && path !== '/auth/login') sessionEnded();
+      throw new APIError(res.status, err.code || 'http_' + res.status, err.message || res.statusText || 'Request failed');
+    }
+    return data;
+  }
+
+  // ---- notices ----------------------------------------------------------------------------
+
+  let noticeTimer = null;
+  function notice(text, kind) {
+    const el = $('notice');
+    el.textContent = text;
+    el.className = 'notice' + (kind ? ' ' + kind : '');
+    el.hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => {
+      el.hidden = true;
+    }, 6000);
+  }
+
+  // ---- login / logout ------------------------------------------------------------------------
+
+  let me = null;
+
+  function showLogin(message) {
+    $('app').hidden = true;
+    $('login-view').hidden = false;
+    const err = $('login-error');
+    err.textContent = message || '';
+    err.hidden = !message;
+    $('login-email').focus();
+    document.title = 'Tandem · Agent console';
+  }
+
+  function sessionEnded() {
+    if (!token) return;
+    token = null;
+    storageSet(TOKEN_KEY, null);
+    storageSet(SEQ_KEY, null);
+    teardown();
+    showLogin('Your session has ended. Please sign in again.');
+  }
+
+  $('login-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const email = $('login-email').value.trim();
+    const password = $('login-password').value;
+    const err = $('login-error');
+    if (!email || !password) {
+      err.textContent = 'Enter your email and password.';
+      err.hidden = false;
+      return;
+    }
+    const btn = $('login-submit');
+    btn.disabled = true;
+    err.hidden = true;
+    try {
+      const r = await api('POST', '/auth/login', { email, password });
+      token = r.token;
+      storageSet(TOKEN_KEY, token);
+      storageSet(SEQ_KEY, null);
+      $('login-password').value = '';
+      start(r.agent);
+    } catch (ex) {
+      err.textContent = ex.status === 401 ? 'Wrong email or password.' : ex.message;
+      err.hidden = false;
+    } finally {
+      btn.disabled = false;
+    }
+  });
+
+  $('logout').addEventListener('click', async () => {
+    try {
+      await api('POST', '/auth/logout');
+    } catch (e) {
+      /* the token is dropped locally either way */
+    }
+    token = null;
+    storageSet(TOKEN_KEY, null);
+    storageSet(SEQ_KEY, null);
+    teardown();
+    showLogin();
+  });
+
+  function start(agent) {
+    setMe(agent);
+    $('login-view').hidden = true;
+    $('app').hidden = false;
+    loadOffers();
+    loadConversations();
+    startStream();
+  }
+
+  // teardown forgets everything of the signed-in agent.
+  function teardown() {
+    stopStream();
+    me = null;
+    offers.clear();
+    $('offers').replaceChildren();
+    convs.clear();
+    unread.clear();
+    renderOffersMeta();
+    renderConversations();
+    closeConversation();
+    outbox.length = 0;
+  }
+
+  // ---- me and my status ------------------------------------------------------------------------
+
+  function setMe(agent) {
+    me = agent;
+    $('me').textContent = agent.name || agent.email || '';
+    $('me').title = agent.email || '';
+    for (const r of document.querySelectorAll('input[name="agent-status"]')) r.checked = r.value === agent.status;
+  }
+
+  $('status-switch').addEventListener('change', async (e) => {
+    const status = e.target.value;
+    const before = me && me.status;
+    try {
+      setMe(await api('PUT', '/agents/me/status', { status }));
+    } catch (ex) {
+      if (me) setMe(Object.assign({}, me, { status: before }));
+      if (ex.status !== 401) notice("Couldn't change your status: " + ex.message, 'error');
+    }
+  });
+
+  // ---- offers ---------------------------------------------------------------------------------
+
+  const offers = new Map(); // id → {offer, el, countdown, bar}
+
+  async function loadOffers() {
+    try {
+      const r = await api('GET', '/offers');
+      const list = (r && r.offers) || [];
+      const ids = new Set(list.map((o) => o.id));
+      for (const id of [...offers.keys()]) if (!ids.has(id)) removeOffer(id);
+      for (const o of list) addOffer(o);
+    } catch (e) {
+      if (e.status !== 401) notice("Couldn't load offers: " + e.message, 'error');
+    }
+  }
+
+  function addOffer(o) {
+    if (!o || o.status !== 'pending' || offers.has(o.id)) return;
+    if (me && o.agent_id != null && o.agent_id !== me.id) return;
+    if (Date.parse(o.expires_at) <= now()) return;
+    const c = o.conversation || {};
+    const countdown = h('span', { class: 'countdown', 'aria-label': 'Time left' });
+    const bar = h('span', { class: 'bar' });
+    const accept = h('button', { type: 'button', class: 'primary small' }, 'Accept');
+    const decline = h('button', { type: 'button', class: 'ghost small' }, 'Decline');
+    const el = h(
+      'li',
+      { class: 'offer' },
+      h('div', { class: 'offer-top' }, h('strong', {}, c.customer_name || `Conversation #${o.conversation_id}`), countdown),
+      c.handoff_reason ? h('div', { class: 'offer-reason' }, c.handoff_reason) : null,
+      o.preview ? h('div', { class: 'preview' }, o.preview) : null,
+      h('div', { class: 'meter' }, bar),
+      h('div', { class: 'actions' }, accept, decline),
+    );
+    const entry = { offer: o, el, countdown, bar, buttons: [accept, decline] };
+    accept.addEventListener('click', () => respond(entry, 'accept'));
+    decline.addEventListener('click', () => respond(entry, 'decline'));
+    offers.set(o.id, entry);
+    // Soonest deadline first.
+    const list = $('offers');
+    const end = (x) => Date.parse(x.offer.expires_at);
+    const next = [...offers.values()]
+      .filter((x) => x !== entry && x.el.isConnected && end(x) > end(entry))
+      .sort((a, b) => end(a) - end(b))[0];
+    list.insertBefore(el, next ? next.el : null);
+    tick();
+    renderOffersMeta();
+  }
+
+  function removeOffer(id) {
+    const entry = offers.get(id);
+    if (!entry) return;
+    offers.delete(id);
+    entry.el.remove();
+    renderOffersMeta();
+  }
+
+  function renderOffersMeta() {
+    const n = offers.size;
+    $('offers-empty').hidden = n > 0;
+    $('offers-count').hidden = n === 0;
+    $('offers-count').textContent = String(n);
+    updateTitle();
+  }
+
+  function tick() {
+    const t = now();
+    for (const [id, x] of offers) {
+      const end = Date.parse(x.offer.expires_at);
+      const left = end - t;
+      if (!(left > 0)) {
+        removeOffer(id);
+        continue;
+      }
+      const s = Math.ceil(left / 1000);
+      x.countdown.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+      x.el.classList.toggle('urgent', s <= 10);
+      const total = end - Date.parse(x.offer.created_at);
+      const frac = total > 0 ? Math.max(0, Math.min(1, left / total)) : 1;
+      x.bar.style.width = (frac * 100).toFixed(1) + '%';
+    }
+  }
+  setInterval(tick, 250);
+
+  async function respond(entry, action) {
+    const id = entry.offer.id;
+    entry.buttons.forEach((b) => (b.disabled = true));
+    try {
+      const r = await api('POST', `/offers/${id}/${action}`);
+      removeOffer(id);
+      if (action === 'accept' && r && r.conversation) {
+        upsertConversation(r.conversation);
+        openConversation(r.conversation.id);
+      }
+    } catch (e) {
+      if (e.code === 'capacity_full') {
+        notice("You're at full capacity. Resolve a conversation before accepting another.", 'warn');
+      } else if (e.status === 409 || e.status === 404) {
+        removeOffer(id);
+        notice('That offer is no longer available.', 'warn');
+      } else if (e.status !== 401) {
+        notice(`Couldn't ${action} the offer: ${e.message}`, 'error');
+      }
+    } finally {
+      entry.buttons.forEach((b) => (b.disabled = false));
+    }
+  }
+
+  // ---- my conversations -----------------------------------------------------------------------
+
+  const convs = new Map(); // id → Conversation
+  const activity = new Map(); // id → ms of the latest activity seen
+  const previews = new Map(); // id → last message text seen
+  const unread = new Set();
+  let convsLoading = null;
+
+  function activityOf(c) {
+    return Math.max(activity.get(c.id) || 0, Date.parse(c.updated_at) || 0, Date.parse(c.created_at) || 0);
+  }
+
+  function loadConversations() {
+    if (!convsLoading) {
+      convsLoading = (async () => {
+        try {
+          const r = await api('GET', '/conversations?assignee=me');
+          const list = (r && r.conversations) || [];
+          const ids = new Set(list.map((c) => c.id));
+          for (const id of [...convs.keys()]) if (!ids.has(id)) convs.delete(id);
+          for (const c of list) convs.set(c.id, c);
+          renderConversations();
+        } catch (e) {
+          if (e.status !== 401) notice("Couldn't load conversations: " + e.message, 'error');
+        } finally {
+          convsLoading = null;
+        }
+      })();
+    }
+    return convsLoading;
+  }
+
+  function upsertConversation(c) {
+    convs.set(c.id, c);
+    renderConversations();
+  }
+
+  function renderConversations() {
+    const ul = $('conversations');
+    const list = [...convs.values()].sort((a, b) => activityOf(b) - activityOf(a));
+    // The list is rebuilt: keep keyboard focus on the conversation it was on.
+    const focused = ul.contains(document.activeElement) ? document.activeElement.dataset.id : null;
+    ul.replaceChildren(
+      ...list.map((c) => {
+        const active = current && current.id === c.id;
+        const when = new Date(activityOf(c) || Date.now()).toISOString();
+        return h(
+          'li',
+          {},
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'conv-item' + (active ? ' active' : '') + (unread.has(c.id) ? ' unread' : ''),
+              'data-id': c.id,
+              'aria-current': active ? 'true' : null,
+              onclick: () => openConversation(c.id),
+            },
+            h(
+              'span',
+              { class: 'conv-line' },
+              unread.has(c.id) ? h('span', { class: 'unread-dot', title: 'New messages' }, h('span', { class: 'sr-only' }, 'New messages: ')) : null,
+              h('span', { class: 'conv-name' }, c.customer_name || `Customer #${c.customer_id}`),
+              h('span', { class: 'conv-time' }, clockTime(when)),
+            ),
+            h(
+              'span',
+              { class: 'conv-line' },
+              h('span', { class: 'conv-preview' }, previews.get(c.id) || c.handoff_reason || `Conversation #${c.id}`),
+              h('span', { class: 'chip ' + c.status }, c.status),
+            ),
+          ),
+        );
+      }),
+    );
+    if (focused) {
+      const b = ul.querySelector(`button[data-id="${focused}"]`);
+      if (b) b.focus();
+    }
+    $('convs-empty').hidden = list.length > 0;
+    updateTitle();
+  }
+
+  function updateTitle() {
+    const n = offers.size + unread.size;
+    document.title = (n ? `(${n}) ` : '') + 'Tandem · Agent console';
+  }
+
+  // ---- the open conversation ------------------------------------------------------------------
+
+  let current = null; // {id, conv, msgSeq, byID: Map, pending: Map}
+
+  function closeConversation() {
+    current = null;
+    $('conv').hidden = true;
+    $('conv-empty').hidden = false;
+    $('transcript').replaceChildren();
+  }
+
+  async function openConversation(id) {
+    if (current && current.id === id) {
+      $('compose-body').focus();
+      return;
+    }
+    current = { id, conv: convs.get(id) || null, msgSeq: 0, byID: new Map(), pending: new Map() };
+    unread.delete(id);
+    $('transcript').replaceChildren();
+    $('conv-empty').hidden = true;
+    $('conv').hidden = false;
+    if (current.conv) renderHeader(current.conv);
+    renderConversations();
+    $('compose-body').focus();
+    const cur = current;
+    try {
+      const c = await api('GET', `/conversations/${id}`);
+      if (cur !== current) return;
+      current.conv = c;
+      if (convs.has(id)) convs.set(id, c);
+      renderHeader(c);
+      await fillGap();
+    } catch (e) {
+      if (cur !== current) return;
+      if (e.status === 404) {
+        notice('That conversation is not available.', 'warn');
+        convs.delete(id);
+        closeConversation();
+        renderConversations();
+      } else if (e.status !== 401) {
+        notice("Couldn't load the conversation: " + e.message, 'error');
+      }
+    }
+  }
+
+  function renderHeader(c) {
+    $('conv-title').textContent = c.customer_name || `Customer #${c.customer_id}`;
+    const parts = [`#${c.id}`, c.status];
+    if (c.created_at) parts.push('started ' + clockTime(c.created_at));
+    if (c.assignee_name) parts.push('assigned to ' + c.assignee_name);
+    $('conv-meta').textContent = parts.join(' · ');
+    const reason = $('conv-reason');
+    reason.textContent = c.handoff_reason ? 'Handed over: ' + c.handoff_reason : '';
+    reason.hidden = !c.handoff_reason;
+    const resolve = $('resolve');
+    const done = c.status === 'resolved' || c.status === 'closed';
+    resolve.disabled = done;
+    resolve.textContent = done ? 'Resolved' : 'Resolve';
+  }
+
+  async function fillGap() {
+    const cur = current;
+    while (cur && cur === current) {
+      const r = await api('GET', `/conversations/${cur.id}/messages?after=${cur.msgSeq}&limit=${PAGE}`);
+      const list = (r && r.messages) || [];
+      for (const m of list) renderMessage(m);
+      if (list.length < PAGE) break;
+    }
+  }
+
+  function messageElement(kind, label, body, createdAt, extraClass) {
+    const el = h('div', { class: `msg ${kind}${extraClass ? ' ' + extraClass : ''}` });
+    const meta = h('div', { class: 'who' });
+    if (label) meta.append(h('span', {}, label));
+    if (createdAt) meta.append(h('time', { datetime: createdAt }, clockTime(createdAt)));
+    el.append(meta, h('div', { class: 'body' }, body));
+    return el;
+  }
+
+  function buildMessage(m) {
+    const kind = ['customer', 'assistant', 'agent', 'system'].includes(m.author_kind) ? m.author_kind : 'system';
+    const customer = (current && current.conv && current.conv.customer_name) || 'Customer';
+    let label = m.author_name || { customer, assistant: 'Assistant', agent: 'Agent', system: '' }[kind];
+    if (m.internal) label = `Internal note · ${m.author_name || 'Agent'}`;
+    const el = messageElement(kind, label, m.body || '', m.created_at, m.internal ? 'internal' : '');
+    if (m.citation && m.citation.title) {
+      el.append(h('div', { class: 'source' }, 'Source: ' + m.citation.title));
+    }
+    return el;
+  }
+
+  // place keeps server messages in seq order; local pending ones stay at the bottom.
+  function place(el, seq) {
+    const log = $('transcript');
+    if (el.isConnected) el.remove();
+    let ref = null;
+    let cur = log.lastElementChild;
+    while (cur && (cur.classList.contains('pending') || (cur.dataset.seq && Number(cur.dataset.seq) > seq))) {
+      ref = cur;
+      cur = cur.previousElementSibling;
+    }
+    log.insertBefore(el, ref);
+  }
+
+  function scrollDown(force) {
+    const log = $('transcript');
+    const near = log.scrollHeight - log.scrollTop - log.clientHeight < 150;
+    if (force || near) log.scrollTop = log.scrollHeight;
+  }
+
+  // renderMessage shows a message of the open conversation once (deduplicated by id, and matched
+  // to a pending local copy by client_id).
+  function renderMessage(m) {
+    const cur = current;
+    if (!cur || m.conversation_id !== cur.id) return;
+    if (typeof m.seq === 'number' && m.seq > cur.msgSeq) cur.msgSeq = m.seq;
+    if (cur.byID.has(m.id)) return;
+    let el = m.client_id ? cur.pending.get(m.client_id) : null;
+    if (el) {
+      cur.pending.delete(m.client_id);
+      const fresh = buildMessage(m);
+      el.replaceWith(fresh);
+      el = fresh;
+    } else {
+      el = buildMessage(m);
+    }
+    el.dataset.id = m.id;
+    el.dataset.seq = m.seq;
+    place(el, m.seq);
+    cur.byID.set(m.id, el);
+    scrollDown(m.author_kind === 'agent');
+  }
+
+  // ---- composing ------------------------------------------------------------------------------
+
+  const outbox = [];
+  let draining = false;
+  let wake = null;
+
+  function mode() {
+    const r = document.querySelector('input[name="mode"]:checked');
+    return r ? r.value : 'reply';
+  }
+
+  function syncMode() {
+    const note = mode() === 'note';
+    $('composer').classList.toggle('note-mode', note);
+    $('compose-body').placeholder = note
+      ? 'Write an internal note — only your team sees it'
+      : 'Write a reply… (Enter sends, Shift+Enter for a new line)';
+    $('compose-send').textContent = note ? 'Add note' : 'Send';
+  }
+  for (const r of document.querySelectorAll('input[name="mode"]')) r.addEventListener('change', syncMode);
+
+  $('composer').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!current) return;
+    const ta = $('compose-body');
+    const body = ta.value.trim();
+    if (!body) return;
+    const internal = mode() === 'note';
+    ta.value = '';
+    const clientID = uuid();
+    const el = messageElement('agent', internal ? `Internal note · ${me ? me.name : ''}` : me ? me.name : 'You', body, null, 'pending' + (internal ? ' internal' : ''));
+    el.append(h('div', { class: 'state' }, 'Sending…'));
+    current.pending.set(clientID, el);
+    $('transcript').append(el);
+    scrollDown(true);
+    outbox.push({ conv: current, clientID, body, internal, el });
+    drain();
+    ta.focus();
+  });
+
+  $('compose-body').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      $('composer').requestSubmit();
+    }
+  });
+
+  function sleep(ms) {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+  window.addEventListener('online', () => wake && wake());
+
+  // drain sends queued messages in order; a failed send is retried with the same client_id, which
+  // the server treats as the same message.
+  async function drain() {
+    if (draining) return;
+    draining = true;
+    try {
+      while (outbox.length && token) {
+        const job = outbox[0];
+        for (let attempt = 0; token; attempt++) {
+          try {
+            const m = await api('POST', `/conversations/${job.conv.id}/messages`, { client_id: job.clientID, body: job.body, internal: job.internal });
+            if (current === job.conv) renderMessage(m);
+            break;
+          } catch (e) {
+            const retry = e.status === 0 || e.status === 429 || e.status >= 500;
+            const st = job.el.querySelector('.state');
+            if (!retry) {
+              job.conv.pending.delete(job.clientID);
+              job.el.classList.remove('pending');
+              job.el.classList.add('failed');
+              if (st) st.textContent = 'Not sent: ' + e.message;
+              break;
+            }
+            if (attempt >= 1 && st) {
+              job.el.classList.add('failed');
+              st.textContent = 'Not sent yet — retrying…';
+            }
+            await sleep(Math.min(15000, 1000 * 2 ** attempt));
+          }
+        }
+        outbox.shift();
+      }
+    } finally {
+      draining = false;
+      wake = null;
+    }
+  }
+
+  $('resolve').addEventListener('click', async () => {
+    if (!current) return;
+    const cur = current;
+    const btn = $('resolve');
+    btn.disabled = true;
+    try {
+      const c = await api('POST', `/conversations/${cur.id}/resolve`);
+      if (convs.has(c.id)) upsertConversation(c);
+      if (cur === current) {
+        current.conv = c;
+        renderHeader(c);
+      }
+      notice('Conversation resolved.', 'ok');
+    } catch (e) {
+      btn.disabled = false;
+      if (e.status !== 401) notice("Couldn't resolve: " + e.message, 'error');
+    }
+  });
+
+  // ---- the stream -----------------------------------------------------------------------------
+
+  let ws = null;
+  let wsTimer = null;
+  let wsAttempt = 0;
+  let lastSeq = (() => {
+    const v = parseInt(storageGet(SEQ_KEY) || '', 10);
+    return isNaN(v) ? null : v;
+  })();
+
+  function setConn(text, kind) {
+    const el = $('conn');
+    el.textContent = text;
+    el.className = 'conn ' + kind;
+  }
+
+  function startStream() {
+    if (ws || wsTimer || !token) return;
+    connect();
+  }
+
+  function stopStream() {
+    clearTimeout(wsTimer);
+    wsTimer = null;
+    wsAttempt = 0;
+    lastSeq = null;
+    if (ws) {
+      const s = ws;
+      ws = null;
+      s.close();
+    }
+  }
+
+  function connect() {
+    wsTimer = null;
+    if (!token) return;
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    let url = `${proto}//${location.host}/api/v1/stream?token=${encodeURIComponent(token)}`;
+    if (lastSeq != null) url += '&after=' + lastSeq;
+    setConn(wsAttempt ? 'Reconnecting…' : 'Connecting…', 'wait');
+    let opened = false;
+    let sock;
+    try {
+      sock = new WebSocket(url);
+    } catch (e) {
+      reconnectLater(false);
+      return;
+    }
+    ws = sock;
+    sock.addEventListener('open', () => {
+      opened = true;
+      wsAttempt = 0;
+      setConn('Live', 'ok');
+    });
+    sock.addEventListener('message', (e) => {
+      let ev;
+      try {
+        ev = JSON.parse(e.data);
+      } catch (err) {
+        return;
+      }
+      if (ws === sock) onEvent(ev);
+    });
+    sock.addEventListener('close', () => {
+      if (ws !== sock) return;
+      ws = null;
+      reconnectLater(opened);
+    });
+  }
+
+  function reconnectLater(opened) {
+    if (!token) return;
+    setConn('Offline — reconnecting…', 'bad');
+    const delay = Math.min(15000, 1000 * 2 ** wsAttempt) * (0.8 + Math.random() * 0.4);
+    wsAttempt++;
+    wsTimer = setTimeout(async () => {
+      // A stream that never opens may mean the session ended: a REST call tells (401 signs out).
+      if (!opened && wsAttempt % 3 === 0) await api('GET', '/agents/me').catch(() => {});
+      if (token) connect();
+      else wsTimer = null;
+    }, delay);
+  }
+
+  function setSeq(seq) {
+    lastSeq = seq;
+    storageSet(SEQ_KEY, String(seq));
+  }
+
+  // resync catches up after (re)connecting: whatever happened while we were away.
+  function resync() {
+    loadOffers();
+    loadConversations();
+    if (current) fillGap().catch(() => {});
+  }
+
+  const unknownConvs = new Set(); // conversations we refetched the list for once already
+
+  function onEvent(ev) {
+    if (!ev || typeof ev.type !== 'string') return;
+    if (ev.type === 'ready') {
+      if (typeof ev.seq === 'number') setSeq(ev.seq);
+      resync();
+      return;
+    }
+    // Remember where to resume. Not used to drop events: handling them is idempotent, and a
+    // server whose log restarted must not be ignored.
+    if (typeof ev.seq === 'number') setSeq(ev.seq);
+    const data = ev.data || {};
+    const type = ev.type;
+
+    if (type === 'message.created') {
+      const id = data.conversation_id || ev.conversation_id;
+      if (current && current.id === id) renderMessage(data);
+      if (convs.has(id)) {
+        activity.set(id, Date.parse(ev.at || data.created_at) || Date.now());
+        if (!data.internal && data.body) previews.set(id, data.body);
+        const own = data.author_kind === 'agent' && me && data.author_id === me.id;
+        if ((!current || current.id !== id) && !own) unread.add(id);
+        renderConversations();
+      } else if (!unknownConvs.has(id)) {
+        unknownConvs.add(id);
+        loadConversations();
+      }
+      return;
+    }
+
+    if (type.startsWith('conversation.')) {
+      const c = data;
+      if (!c.id) return;
+      const mine = me && c.assignee_id === me.id;
+      if (mine) {
+        convs.set(c.id, c);
+        activity.set(c.id, Date.parse(ev.at) || Date.now());
+      } else if (convs.has(c.id)) {
+        convs.delete(c.id); // reassigned to someone else
+      }
+      if (current && current.id === c.id) {
+        current.conv = c;
+        renderHeader(c);
+      }
+      renderConversations();
+      return;
+    }
+
+    if (type.startsWith('offer.')) {
+      if (type === 'offer.created') addOffer(data);
+      else {
+        removeOffer(data.id);
+        if (type === 'offer.accepted' && me && data.agent_id === me.id) loadConversations();
+      }
+      return;
+    }
+
+    if (type === 'agent.status_changed' && me && data.id === me.id) setMe(data);
+  }
+
+  // ---- start ----------------------------------------------------------------------------------
+
+  syncMode();
+  if (token) {
+    api('GET', '/agents/me')
+      .then(start)
+      .catch((e) => {
+        if (e.status === 401) return; // sessionEnded already showed the form
+        showLogin("Can't reach the server: " + e.message);
+      });
+  } else {
+    showLogin();
+  }
+})();

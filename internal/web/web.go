@@ -1,0 +1,121 @@
+// Package web assembles Tandem's HTTP surface: the JSON API, the browser
+// UI, the public help-centre pages, and the health endpoints. It adds the
+// cross-cutting parts — request logging, panic recovery, security headers.
+package web
+
+import (
+	"context"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tandem-desk/tandem/internal/desk"
+	"github.com/tandem-desk/tandem/internal/store"
+	"github.com/tandem-desk/tandem/internal/web/api"
+	"github.com/tandem-desk/tandem/internal/web/ui"
+)
+
+// Handler returns the server's root handler.
+func Handler(d *desk.Desk, st *store.Store, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	api.New(d, log).Register(mux)
+	ui.Register(mux)
+	mux.HandleFunc("GET /help/{workspace}/articles/{id}", helpArticle(st))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := st.Ping(ctx); err != nil {
+			log.Warn("readyz: database unreachable", "err", err)
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	return recoverer(log, logRequests(log, mux))
+}
+
+var articlePage = template.Must(template.New("article").Parse(`<!doctype html>
+<html lang="{{.Language}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title><link rel="stylesheet" href="/static/site.css"></head>
+<body><main class="help-article"><h1>{{.Title}}</h1>{{range .Paragraphs}}<p>{{.}}</p>{{end}}</main></body></html>`))
+
+// helpArticle renders a published article: the page an assistant answer cites.
+func helpArticle(st *store.Store) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		ws, err := st.WorkspaceBySlug(r.Context(), r.PathValue("workspace"))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		a, err := st.ArticleByID(r.Context(), ws.ID, id)
+		if err != nil || !a.Published {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = articlePage.Execute(w, map[string]any{"Title": a.Title, "Language": a.Language, "Paragraphs": paragraphs(a.Body)})
+	}
+}
+
+func paragraphs(body string) []string {
+	var out []string
+	start := 0
+	for i := 0; i+1 < len(body); i++ {
+		if body[i] == '\n' && body[i+1] == '\n' {
+			out = append(out, body[start:i])
+			start = i + 2
+		}
+	}
+	return append(out, body[start:])
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController and the WebSocket upgrade reach the connection.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		next.ServeHTTP(rec, r)
+		log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+	})
+}
+
+func recoverer(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+				http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
