@@ -83,13 +83,17 @@ type Desk struct {
 // New returns a Desk.
 func New(o Options) *Desk {
 	d := &Desk{
-		store: o.Store, bus: o.Bus, log: o.Logger, now: o.Now,
+		store: o.Store, bus: o.Bus, log: o.Logger,
 		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL,
 		kb: map[int64]*knowledge.Index{},
 	}
-	if d.now == nil {
-		d.now = time.Now
+	clock := o.Now
+	if clock == nil {
+		clock = time.Now
 	}
+	// Times are stored to the microsecond: trim here so what a call returns
+	// equals what a later read returns.
+	d.now = func() time.Time { return clock().UTC().Truncate(time.Microsecond) }
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}

@@ -326,4 +326,3 @@ func (a *API) declineOffer(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, offer)
 	return nil
 }
-

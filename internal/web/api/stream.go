@@ -119,4 +119,3 @@ func writeFrame(ctx context.Context, conn *websocket.Conn, f frame) error {
 	defer cancel()
 	return conn.Write(ctx, websocket.MessageText, b)
 }
-
