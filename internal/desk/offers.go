@@ -47,16 +47,47 @@ func (d *Desk) DeclineOffer(ctx context.Context, a Actor, offerID int64) (*model
 	return offer, nil
 }
 
-// dispatcher holds the workspaces whose queue needs a look.
+// dispatcher holds the workspaces whose queue needs a look, now or at a
+// given time (when an agent's cooldown on a conversation ends).
 type dispatcher struct {
-	mu    sync.Mutex
-	dirty map[int64]bool
-	wake  chan struct{}
+	mu      sync.Mutex
+	dirty   map[int64]bool
+	recheck map[int64]time.Time
+	wake    chan struct{}
 }
 
 func (p *dispatcher) init() {
 	p.dirty = map[int64]bool{}
+	p.recheck = map[int64]time.Time{}
 	p.wake = make(chan struct{}, 1)
+}
+
+// recheckAt asks for another look at a workspace at time at.
+func (d *Desk) recheckAt(workspaceID int64, at time.Time) {
+	d.dispatch.mu.Lock()
+	defer d.dispatch.mu.Unlock()
+	if cur, ok := d.dispatch.recheck[workspaceID]; !ok || at.Before(cur) {
+		d.dispatch.recheck[workspaceID] = at
+	}
+}
+
+// dueRechecks marks the workspaces whose recheck time has come dirty and
+// returns the earliest recheck still ahead (zero if none).
+func (d *Desk) dueRechecks(now time.Time) time.Time {
+	d.dispatch.mu.Lock()
+	defer d.dispatch.mu.Unlock()
+	var next time.Time
+	for ws, at := range d.dispatch.recheck {
+		if !at.After(now) {
+			d.dispatch.dirty[ws] = true
+			delete(d.dispatch.recheck, ws)
+			continue
+		}
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next
 }
 
 // Kick asks the dispatcher to look at a workspace's queue: a conversation
@@ -73,7 +104,8 @@ func (d *Desk) Kick(workspaceID int64) {
 }
 
 // Run dispatches until ctx ends. It reacts to kicks and wakes exactly when
-// the earliest pending offer expires — there is no periodic sweep. On start
+// the earliest pending offer expires or an agent's cooldown on a declined
+// conversation ends — there is no periodic sweep. On start
 // it looks at every workspace, so nothing queued before a restart waits.
 func (d *Desk) Run(ctx context.Context) error {
 	workspaces, err := d.store.Workspaces(ctx)
@@ -87,6 +119,7 @@ func (d *Desk) Run(ctx context.Context) error {
 	defer timer.Stop()
 	for {
 		d.expire(ctx)
+		d.dueRechecks(d.now())
 		d.dispatchDirty(ctx)
 		wait := time.Hour
 		if deadline, ok, err := d.store.NextOfferDeadline(ctx); err != nil {
@@ -94,6 +127,9 @@ func (d *Desk) Run(ctx context.Context) error {
 			wait = time.Second // the database hiccuped: try again soon
 		} else if ok {
 			wait = max(deadline.Sub(d.now()), 0)
+		}
+		if next := d.dueRechecks(d.now()); !next.IsZero() {
+			wait = min(wait, max(next.Sub(d.now()), 0))
 		}
 		timer.Reset(wait)
 		select {
@@ -156,7 +192,11 @@ func (d *Desk) dispatchWorkspace(ctx context.Context, workspaceID int64) error {
 	}
 	now := d.now()
 	made := 0
-	for _, o := range routing.Plan(routingSnapshot(snap), now) {
+	plan, recheck := routing.Plan(routingSnapshot(snap), now)
+	if !recheck.IsZero() {
+		d.recheckAt(workspaceID, recheck)
+	}
+	for _, o := range plan {
 		offer, err := d.store.CreateOffer(ctx, workspaceID, o.ConversationID, o.AgentID, now.Add(ws.OfferTimeout), now)
 		if errors.Is(err, store.ErrConflict) {
 			d.log.Debug("dispatch: offer refused", "conversation", o.ConversationID, "agent", o.AgentID, "err", err)

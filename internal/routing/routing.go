@@ -37,7 +37,13 @@ type Conversation struct {
 type Snapshot struct {
 	Queue  []Conversation
 	Agents []Agent
+	// Cooldown is how long an agent who passed on a conversation is spared
+	// from being offered it again; DefaultCooldown when zero.
+	Cooldown time.Duration
 }
+
+// DefaultCooldown spares an agent who declined the same offer at once.
+const DefaultCooldown = time.Minute
 
 // Offer is a decision: offer this conversation to this agent.
 type Offer struct {
@@ -48,8 +54,15 @@ type Offer struct {
 // Plan returns the offers to make now: the oldest conversation first, each
 // to the best agent with a free slot. Best means not yet tried on this
 // conversation, then the least loaded, then offered longest ago, then idle
-// longest, then the lowest id (for determinism).
-func Plan(s Snapshot, now time.Time) []Offer {
+// longest, then the lowest id (for determinism). An agent who passed on a
+// conversation gets it again only when nobody else can take it and their
+// cooldown is over; recheck is then when the first cooldown ends (zero when
+// nothing waits on one), so the caller knows when to plan again.
+func Plan(s Snapshot, now time.Time) (offers []Offer, recheck time.Time) {
+	cooldown := s.Cooldown
+	if cooldown <= 0 {
+		cooldown = DefaultCooldown
+	}
 	queue := append([]Conversation(nil), s.Queue...)
 	sort.SliceStable(queue, func(i, j int) bool {
 		if !queue[i].QueuedAt.Equal(queue[j].QueuedAt) {
@@ -58,26 +71,35 @@ func Plan(s Snapshot, now time.Time) []Offer {
 		return queue[i].ID < queue[j].ID
 	})
 	agents := append([]Agent(nil), s.Agents...)
-	var offers []Offer
 	for _, c := range queue {
-		best := -1
+		best, free := -1, false
 		for i := range agents {
 			if agents[i].free() <= 0 {
+				continue
+			}
+			free = true
+			if passed, at := tried(c, agents[i].ID); passed && now.Before(at.Add(cooldown)) {
+				if until := at.Add(cooldown); recheck.IsZero() || until.Before(recheck) {
+					recheck = until
+				}
 				continue
 			}
 			if best < 0 || better(agents[i], agents[best], c) {
 				best = i
 			}
 		}
-		if best < 0 {
+		if !free {
 			break // nobody has a free slot: the rest of the queue waits too
+		}
+		if best < 0 {
+			continue // only agents in their cooldown: a younger conversation may still fit
 		}
 		agents[best].Pending++
 		t := now
 		agents[best].LastOfferedAt = &t
 		offers = append(offers, Offer{ConversationID: c.ID, AgentID: agents[best].ID})
 	}
-	return offers
+	return offers, recheck
 }
 
 // better reports whether a should get conversation c rather than b.

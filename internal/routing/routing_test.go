@@ -72,11 +72,11 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := routing.Plan(tc.snap, at(100))
+			got, _ := routing.Plan(tc.snap, at(100))
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("Plan = %+v, want %+v", got, tc.want)
 			}
-			if again := routing.Plan(tc.snap, at(100)); !reflect.DeepEqual(again, got) {
+			if again, _ := routing.Plan(tc.snap, at(100)); !reflect.DeepEqual(again, got) {
 				t.Fatalf("Plan is not deterministic: %+v then %+v", got, again)
 			}
 		})
@@ -89,7 +89,7 @@ func TestPlanNeverExceedsCapacity(t *testing.T) {
 		queue = append(queue, routing.Conversation{ID: int64(i + 1), QueuedAt: at(i)})
 	}
 	agents := []routing.Agent{{ID: 1, Capacity: 3, Active: 1}, {ID: 2, Capacity: 2}, {ID: 3, Capacity: 4, Pending: 4}}
-	got := routing.Plan(routing.Snapshot{Queue: queue, Agents: agents}, at(100))
+	got, _ := routing.Plan(routing.Snapshot{Queue: queue, Agents: agents}, at(100))
 	per := map[int64]int{}
 	for _, o := range got {
 		per[o.AgentID]++
@@ -101,6 +101,26 @@ func TestPlanNeverExceedsCapacity(t *testing.T) {
 		if o.ConversationID != int64(i+1) {
 			t.Fatalf("offer %d is for conversation %d: the oldest must go first", i, o.ConversationID)
 		}
+	}
+}
+
+func TestPassedAgentIsSparedUntilTheCooldownEnds(t *testing.T) {
+	snap := routing.Snapshot{
+		Queue: []routing.Conversation{
+			{ID: 1, QueuedAt: at(1), Tried: map[int64]time.Time{10: at(90)}},
+			{ID: 2, QueuedAt: at(2)},
+		},
+		Agents:   []routing.Agent{{ID: 10, Capacity: 3}},
+		Cooldown: 30 * time.Second,
+	}
+	got, recheck := routing.Plan(snap, at(100))
+	want := []routing.Offer{{ConversationID: 2, AgentID: 10}}
+	if !reflect.DeepEqual(got, want) || !recheck.Equal(at(120)) {
+		t.Fatalf("during the cooldown: Plan = %+v, recheck %v; want %+v, recheck %v", got, recheck, want, at(120))
+	}
+	got, recheck = routing.Plan(snap, at(120))
+	if len(got) != 2 || got[0].ConversationID != 1 || !recheck.IsZero() {
+		t.Fatalf("after the cooldown: Plan = %+v, recheck %v; want conversation 1 offered again", got, recheck)
 	}
 }
 

@@ -37,6 +37,9 @@ type API struct {
 
 // New returns the API over a desk.
 func New(d *desk.Desk, log *slog.Logger) *API {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &API{desk: d, log: log, cop: http.NewCrossOriginProtection()}
 }
 
