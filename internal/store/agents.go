@@ -117,7 +117,7 @@ func (s *Store) SetAgentStatus(ctx context.Context, workspaceID, agentID int64, 
 		if err != nil {
 			return err
 		}
-		return s.appendEvent(ctx, tx, model.Event{WorkspaceID: workspaceID, Type: model.EventAgentStatusChanged, AgentID: &agentID, StaffOnly: true}, agent)
+		return s.appendEvent(ctx, tx, model.Event{WorkspaceID: workspaceID, Type: model.EventAgentStatusChanged, AgentID: &agentID, StaffOnly: true}, agent, now)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: set agent status: %w", err)

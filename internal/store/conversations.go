@@ -113,6 +113,10 @@ func (s *Store) CreateConversation(ctx context.Context, workspaceID, customerID 
 		return nil, nil, false, fmt.Errorf("store: %w", err)
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
+		// The customer must belong to the workspace: no cross-tenant rows.
+		if _, err := customerByID(ctx, s, tx, workspaceID, customerID); err != nil {
+			return notFound(err, "customer")
+		}
 		var id int64
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO conversations (workspace_id, customer_id, client_id, status, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, client_id) DO NOTHING RETURNING id`),
@@ -138,7 +142,7 @@ func (s *Store) CreateConversation(ctx context.Context, workspaceID, customerID 
 		if conv, err = conversationByID(ctx, s, tx, workspaceID, id); err != nil {
 			return err
 		}
-		if err := s.appendEvent(ctx, tx, conversationEvent(model.EventConversationCreated, conv, false), conv); err != nil {
+		if err := s.appendEvent(ctx, tx, conversationEvent(model.EventConversationCreated, conv, false), conv, now); err != nil {
 			return err
 		}
 		first.WorkspaceID, first.ConversationID = workspaceID, id
@@ -171,7 +175,7 @@ func (s *Store) QueueConversation(ctx context.Context, workspaceID, id int64, re
 		case model.StatusClosed:
 			return fmt.Errorf("conversation is closed: %w", ErrConflict)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET status = ?, handoff_reason = ?, queued_at = ?, updated_at = ?, assignee_id = NULL
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET status = ?, handoff_reason = ?, queued_at = ?, updated_at = ?, assignee_id = NULL, resolved_at = NULL
 			WHERE id = ?`), model.StatusQueued, reason, micros(now), micros(now), id); err != nil {
 			return err
 		}
@@ -179,7 +183,7 @@ func (s *Store) QueueConversation(ctx context.Context, workspaceID, id int64, re
 			return err
 		}
 		changed = true
-		return s.appendEvent(ctx, tx, conversationEvent(model.EventConversationQueued, conv, false), conv)
+		return s.appendEvent(ctx, tx, conversationEvent(model.EventConversationQueued, conv, false), conv, now)
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("store: queue conversation: %w", err)
@@ -212,7 +216,7 @@ func (s *Store) ResolveConversation(ctx context.Context, workspaceID, id int64, 
 		if conv, err = conversationByID(ctx, s, tx, workspaceID, id); err != nil {
 			return err
 		}
-		return s.appendEvent(ctx, tx, conversationEvent(model.EventConversationResolved, conv, false), conv)
+		return s.appendEvent(ctx, tx, conversationEvent(model.EventConversationResolved, conv, false), conv, now)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: resolve conversation: %w", err)

@@ -12,14 +12,14 @@ import (
 
 // appendEvent records ev inside the caller's transaction, so the change and
 // its event commit or roll back together. data is marshalled to JSON.
-func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, ev model.Event, data any) error {
+func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, ev model.Event, data any, at time.Time) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("store: encode %s event: %w", ev.Type, err)
 	}
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO events (workspace_id, type, conversation_id, customer_id, agent_id, staff_only, data, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		ev.WorkspaceID, ev.Type, nullInt64(ev.ConversationID), nullInt64(ev.CustomerID), nullInt64(ev.AgentID), ev.StaffOnly, string(raw), micros(time.Now()))
+		ev.WorkspaceID, ev.Type, nullInt64(ev.ConversationID), nullInt64(ev.CustomerID), nullInt64(ev.AgentID), ev.StaffOnly, string(raw), micros(at))
 	if err != nil {
 		return fmt.Errorf("store: append %s event: %w", ev.Type, err)
 	}

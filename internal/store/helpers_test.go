@@ -217,6 +217,14 @@ func types(evs []model.Event) []string {
 	return out
 }
 
+func seqsOf(evs []model.Event) []int64 {
+	out := make([]int64, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, e.Seq)
+	}
+	return out
+}
+
 // wantTypes fails unless the events' types are exactly want, in order.
 func wantTypes(t *testing.T, evs []model.Event, want []string, what string) {
 	t.Helper()

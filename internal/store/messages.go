@@ -71,9 +71,15 @@ func (s *Store) AddMessage(ctx context.Context, m NewMessage, now time.Time) (ms
 			return err
 		}
 		if m.ClientID != "" {
+			// The assistant and the system have no author id: "author_id = NULL"
+			// would never match, so compare with NULL folded to 0 (ids start at 1).
+			var authorKey int64
+			if m.AuthorID != nil {
+				authorKey = *m.AuthorID
+			}
 			prev, err := scanMessage(tx.QueryRowContext(ctx, s.q(`SELECT `+messageColumns+` FROM messages
-				WHERE conversation_id = ? AND author_kind = ? AND author_id = ? AND client_id = ?`),
-				m.ConversationID, m.AuthorKind, nullInt64(m.AuthorID), m.ClientID))
+				WHERE conversation_id = ? AND author_kind = ? AND COALESCE(author_id, 0) = ? AND client_id = ?`),
+				m.ConversationID, m.AuthorKind, authorKey, m.ClientID))
 			switch {
 			case err == nil:
 				if prev.Body != m.Body || prev.Internal != m.Internal {
@@ -120,11 +126,11 @@ func (s *Store) reopen(ctx context.Context, tx *sql.Tx, c *model.Conversation, n
 	if err != nil {
 		return err
 	}
-	if err := s.appendEvent(ctx, tx, conversationEvent(model.EventConversationReopened, after, false), after); err != nil {
+	if err := s.appendEvent(ctx, tx, conversationEvent(model.EventConversationReopened, after, false), after, now); err != nil {
 		return err
 	}
 	if status == model.StatusQueued {
-		return s.appendEvent(ctx, tx, conversationEvent(model.EventConversationQueued, after, false), after)
+		return s.appendEvent(ctx, tx, conversationEvent(model.EventConversationQueued, after, false), after, now)
 	}
 	return nil
 }
@@ -157,7 +163,7 @@ func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, c *model.Conversa
 		ID: id, WorkspaceID: c.WorkspaceID, ConversationID: c.ID, Seq: seq, AuthorKind: m.AuthorKind, AuthorID: m.AuthorID,
 		AuthorName: m.AuthorName, Body: m.Body, Internal: m.Internal, ClientID: m.ClientID, Citation: m.Citation, CreatedAt: now.UTC().Truncate(time.Microsecond),
 	}
-	if err := s.appendEvent(ctx, tx, conversationEvent(model.EventMessageCreated, c, m.Internal), msg); err != nil {
+	if err := s.appendEvent(ctx, tx, conversationEvent(model.EventMessageCreated, c, m.Internal), msg, now); err != nil {
 		return nil, err
 	}
 	return msg, nil

@@ -58,7 +58,7 @@ func (s *Store) closeOffers(ctx context.Context, tx *sql.Tx, where string, args 
 			return nil, err
 		}
 		o.Status, o.DecidedAt = status, &now
-		if err := s.appendEvent(ctx, tx, offerEvent(typ, o), o); err != nil {
+		if err := s.appendEvent(ctx, tx, offerEvent(typ, o), o, now); err != nil {
 			return nil, err
 		}
 	}
@@ -215,7 +215,7 @@ func (s *Store) CreateOffer(ctx context.Context, workspaceID, conversationID, ag
 			return err
 		}
 		offer.Conversation = conv
-		return s.appendEvent(ctx, tx, offerEvent(model.EventOfferCreated, offer), offer)
+		return s.appendEvent(ctx, tx, offerEvent(model.EventOfferCreated, offer), offer, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: create offer: %w", err)
@@ -283,14 +283,14 @@ func (s *Store) AcceptOffer(ctx context.Context, workspaceID, offerID, agentID i
 			return err
 		}
 		o.Status, o.DecidedAt = model.OfferAccepted, &now
-		if err := s.appendEvent(ctx, tx, offerEvent(model.EventOfferAccepted, o), o); err != nil {
+		if err := s.appendEvent(ctx, tx, offerEvent(model.EventOfferAccepted, o), o, now); err != nil {
 			return err
 		}
 		if conv, err = conversationByID(ctx, s, tx, workspaceID, o.ConversationID); err != nil {
 			return err
 		}
 		offer = o
-		return s.appendEvent(ctx, tx, conversationEvent(model.EventConversationAssigned, conv, false), conv)
+		return s.appendEvent(ctx, tx, conversationEvent(model.EventConversationAssigned, conv, false), conv, now)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: accept offer: %w", err)
