@@ -215,6 +215,12 @@ func (s *Store) CreateOffer(ctx context.Context, workspaceID, conversationID, ag
 			return err
 		}
 		offer.Conversation = conv
+		var preview sql.NullString
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT body FROM messages WHERE conversation_id = ? AND author_kind = ?
+			ORDER BY seq DESC LIMIT 1`), conversationID, model.AuthorCustomer).Scan(&preview); err != nil && err != sql.ErrNoRows {
+			return err
+		}
+		offer.Preview = preview.String
 		return s.appendEvent(ctx, tx, offerEvent(model.EventOfferCreated, offer), offer, now)
 	})
 	if err != nil {

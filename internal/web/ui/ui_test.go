@@ -144,3 +144,19 @@ func TestConditionalGet(t *testing.T) {
 		t.Errorf("revalidation: status = %d with %d bytes, want 304 and no body", res.StatusCode, len(body))
 	}
 }
+
+// TestScriptsInsertTextOnly guards against the easy XSS mistakes: user-provided text must go
+// through textContent or text nodes, never an HTML parser.
+func TestScriptsInsertTextOnly(t *testing.T) {
+	for _, name := range []string{"widget.js", "static/agent.js"} {
+		b, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("} {
+			if strings.Contains(string(b), bad) {
+				t.Errorf("%s uses %s", name, bad)
+			}
+		}
+	}
+}

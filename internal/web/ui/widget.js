@@ -467,8 +467,9 @@
       if (q && q.agents_online === 0) {
         setStatus("Nobody is online right now. We'll answer here as soon as someone is — you can leave this page and come back.", 'waiting');
       } else if (q && q.position) {
-        const min = Math.max(1, Math.round((q.expected_wait_seconds || 0) / 60));
-        setStatus(`You're number ${q.position} in line — expected wait about ${min} min`, 'waiting');
+        const secs = q.expected_wait_seconds || 0;
+        const wait = secs < 60 ? 'under a minute' : `about ${Math.round(secs / 60)} min`;
+        setStatus(`You're number ${q.position} in line — expected wait ${wait}`, 'waiting');
       } else {
         setStatus('Connecting you with a person…', 'waiting');
       }

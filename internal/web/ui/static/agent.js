@@ -256,10 +256,19 @@
   }
 
   function addOffer(o) {
-    if (!o || o.status !== 'pending' || offers.has(o.id)) return;
+    if (!o || o.status !== 'pending') return;
+    const known = offers.get(o.id);
+    if (known) {
+      if (o.preview && !known.preview.textContent) {
+        known.preview.textContent = o.preview;
+        known.preview.hidden = false;
+      }
+      return;
+    }
     if (me && o.agent_id != null && o.agent_id !== me.id) return;
     if (Date.parse(o.expires_at) <= now()) return;
     const c = o.conversation || {};
+    const preview = h('div', { class: 'preview', hidden: !o.preview }, o.preview || '');
     const countdown = h('span', { class: 'countdown', 'aria-label': 'Time left' });
     const bar = h('span', { class: 'bar' });
     const accept = h('button', { type: 'button', class: 'primary small' }, 'Accept');
@@ -269,11 +278,11 @@
       { class: 'offer' },
       h('div', { class: 'offer-top' }, h('strong', {}, c.customer_name || `Conversation #${o.conversation_id}`), countdown),
       c.handoff_reason ? h('div', { class: 'offer-reason' }, c.handoff_reason) : null,
-      o.preview ? h('div', { class: 'preview' }, o.preview) : null,
+      preview,
       h('div', { class: 'meter' }, bar),
       h('div', { class: 'actions' }, accept, decline),
     );
-    const entry = { offer: o, el, countdown, bar, buttons: [accept, decline] };
+    const entry = { offer: o, el, countdown, bar, preview, buttons: [accept, decline] };
     accept.addEventListener('click', () => respond(entry, 'accept'));
     decline.addEventListener('click', () => respond(entry, 'decline'));
     offers.set(o.id, entry);
@@ -828,7 +837,10 @@
     }
 
     if (type.startsWith('offer.')) {
-      if (type === 'offer.created') addOffer(data);
+      if (type === 'offer.created') {
+        addOffer(data);
+        if (!data.preview) loadOffers(); // the list endpoint carries the preview
+      }
       else {
         removeOffer(data.id);
         if (type === 'offer.accepted' && me && data.agent_id === me.id) loadConversations();
