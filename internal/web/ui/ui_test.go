@@ -107,7 +107,7 @@ func TestWidgetHeaders(t *testing.T) {
 func TestDemoEmbedsWidget(t *testing.T) {
 	srv := newServer(t)
 	_, body := get(t, srv, "/demo", nil)
-	const tag = `<script src="/widget.js" data-workspace="acme" async></script>`
+	const tag = `<script src="/widget.js" data-workspace="acme" data-title="Acme Pay" async></script>`
 	if !strings.Contains(body, tag) {
 		t.Errorf("/demo does not include %s", tag)
 	}
