@@ -43,7 +43,7 @@ func (d *Desk) StartConversation(ctx context.Context, a Actor, clientID, body st
 		return nil, false, err
 	}
 	d.changed(a.WorkspaceID)
-	if created {
+	if created || awaitingReply(conv, msg) {
 		if conv, err = d.respond(ctx, conv, msg); err != nil {
 			return nil, false, err
 		}
@@ -154,17 +154,25 @@ func (d *Desk) PostMessage(ctx context.Context, a Actor, id int64, clientID, bod
 		return nil, false, err
 	}
 	d.changed(a.WorkspaceID)
-	if created && a.Kind == KindCustomer {
+	if a.Kind == KindCustomer {
 		switch {
-		case after.Status == model.StatusAI:
+		case after.Status == model.StatusAI && (created || awaitingReply(after, msg)):
 			if _, err := d.respond(ctx, after, msg); err != nil {
 				return nil, false, err
 			}
-		case after.Status == model.StatusQueued && !wasQueued:
+		case created && after.Status == model.StatusQueued && !wasQueued:
 			d.Kick(a.WorkspaceID) // reopened to the queue
 		}
 	}
 	return msg, created, nil
+}
+
+// awaitingReply reports whether the customer's message is still the last
+// word in a conversation the assistant holds: the assistant's reply to it
+// failed earlier, so a retry of the same message must try again rather
+// than leave the customer without an answer.
+func awaitingReply(conv *model.Conversation, msg *model.Message) bool {
+	return conv.Status == model.StatusAI && msg.AuthorKind == model.AuthorCustomer && conv.LastSeq == msg.Seq
 }
 
 // respond lets the assistant handle the customer's latest message. Its
