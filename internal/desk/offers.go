@@ -110,6 +110,9 @@ func (d *Desk) Kick(workspaceID int64) {
 func (d *Desk) Run(ctx context.Context) error {
 	workspaces, err := d.store.Workspaces(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
 		return err
 	}
 	for _, ws := range workspaces {
