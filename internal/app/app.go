@@ -59,8 +59,16 @@ Run "tandem <command> --help" for the flags of a command.
 `
 
 // Main runs the command in args (without the program name) and returns the
-// process exit code.
+// process exit code. SIGINT and SIGTERM stop a server gracefully.
 func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, getenv, stdout, stderr)
+}
+
+// Run is Main with the stop signal given as a context: a server runs until
+// ctx ends, then shuts down gracefully.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -86,8 +94,6 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 			fmt.Fprintln(stderr, "tandem:", err)
 			return 2
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
 		if err := serve(ctx, cfg, cmd == "demo", stdout, stderr); err != nil {
 			fmt.Fprintln(stderr, "tandem:", err)
 			return 1
