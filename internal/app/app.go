@@ -19,6 +19,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/config"
 	"github.com/tandem-desk/tandem/internal/desk"
 	"github.com/tandem-desk/tandem/internal/store"
+	"github.com/tandem-desk/tandem/internal/triage"
 	"github.com/tandem-desk/tandem/internal/web"
 )
 
@@ -39,7 +40,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return nil, err
 	}
-	d := desk.New(desk.Options{Store: st, Bus: bus.NewMemory(), Logger: log})
+	engine, err := triage.DefaultEngine()
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("load the triage model: %w", err)
+	}
+	d := desk.New(desk.Options{Store: st, Bus: bus.NewMemory(), Logger: log, Triage: engine})
 	return &App{Store: st, Desk: d, Handler: web.Handler(d, st, log), Log: log}, nil
 }
 
@@ -53,6 +59,9 @@ Usage: tandem <command> [flags]
 Commands:
   demo      run the server with the demo workspace "acme" (Acme Pay) seeded
   serve     run the server
+  triage    triage messages: JSON lines {"text","locale"} in, one result per line out
+  train     train an intent model from a CSV file (text,category)
+  eval      measure an intent model: accuracy, macro-F1, calibration, coverage
   version   print the version
 
 Run "tandem <command> --help" for the flags of a command.
@@ -63,12 +72,12 @@ Run "tandem <command> --help" for the flags of a command.
 func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, args, getenv, stdout, stderr)
+	return Run(ctx, args, getenv, os.Stdin, stdout, stderr)
 }
 
 // Run is Main with the stop signal given as a context: a server runs until
 // ctx ends, then shuts down gracefully.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -81,6 +90,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "version", "--version":
 		fmt.Fprintln(stdout, "tandem", Version)
 		return 0
+	case "triage":
+		return triageCommand(ctx, rest, getenv, stdin, stdout, stderr)
+	case "train":
+		return trainCommand(rest, getenv, stdout, stderr)
+	case "eval":
+		return evalCommand(rest, getenv, stdout, stderr)
 	case "serve", "demo":
 		summary := "Runs the Tandem server."
 		if cmd == "demo" {

@@ -24,6 +24,9 @@ import (
 
 const cardQuestion = "When will my Acme Pay card arrive?"
 
+// fraudQuestion is a sensitive matter: triage sends it to a person at once.
+const fraudQuestion = "There is a payment on my card that I did not make."
+
 // TestFlowCustomerAssistantAgent walks one conversation through its whole
 // life: the assistant answers from the knowledge base, the customer asks for
 // a person, an agent is offered it and accepts, they talk (with an internal
@@ -224,10 +227,10 @@ func TestHandoff(t *testing.T) {
 	}{
 		// First: ben, once available, is offered the oldest queued conversations.
 		{name: "assigned stays assigned", question: "I want to talk to a person", assign: true, wantBefore: "assigned"},
-		{name: "answered by the assistant", question: cardQuestion, wantBefore: "ai", wantReason: "customer asked for a person"},
+		{name: "answered by the assistant", question: cardQuestion, wantBefore: "ai", wantReason: "human_request"},
 		{name: "by staff with a reason", question: "How do I pay an instalment early?", staff: true, wantBefore: "ai", wantReason: "VIP customer"},
-		{name: "resolved", question: cardQuestion, resolve: true, wantBefore: "resolved", wantReason: "customer asked for a person"},
-		{name: "already queued by the assistant", question: "My parrot ate the parcel slip, what now?", wantBefore: "queued"},
+		{name: "resolved", question: cardQuestion, resolve: true, wantBefore: "resolved", wantReason: "human_request"},
+		{name: "already queued by the assistant", question: fraudQuestion, wantBefore: "queued"},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -963,9 +966,9 @@ func TestOfferDeclineAndExpiry(t *testing.T) {
 	}
 
 	t.Run("declined", func(t *testing.T) {
-		conv := e.start(t, cust, "d-1", "Something odd happened with my toaster.")
+		conv := e.start(t, cust, "d-1", fraudQuestion)
 		if conv.Status != "queued" {
-			t.Fatalf("conversation is %q, want queued (no article matches)", conv.Status)
+			t.Fatalf("conversation is %q, want queued (a sensitive matter goes to a person)", conv.Status)
 		}
 		first, second, of := offered(conv.ID)
 		var declined offer
@@ -989,7 +992,7 @@ func TestOfferDeclineAndExpiry(t *testing.T) {
 	})
 
 	t.Run("expired", func(t *testing.T) {
-		conv := e.start(t, cust, "x-1", "My neighbour's cat keeps stealing my parcels.")
+		conv := e.start(t, cust, "x-1", fraudQuestion)
 		first, second, of := offered(conv.ID)
 		if d := of.ExpiresAt.Sub(time.Now()); d > 400*time.Millisecond+time.Second {
 			t.Errorf("the offer expires in %v, want about 400ms", d)

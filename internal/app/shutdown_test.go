@@ -26,7 +26,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	exit := make(chan int, 1)
 	go func() {
 		defer logW.Close()
-		exit <- app.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, func(string) string { return "" }, io.Discard, logW)
+		exit <- app.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, func(string) string { return "" }, nil, io.Discard, logW)
 	}()
 
 	addrRE := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)

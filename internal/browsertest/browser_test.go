@@ -486,7 +486,7 @@ func TestCustomerAndAgentInTheBrowser(t *testing.T) {
 		const c = o.querySelector('.countdown').textContent;
 		const ok = /^0:[0-3]\d$/.test(c) && c !== '0:00' &&
 			o.querySelector('.preview').textContent === %s &&
-			o.querySelector('.offer-reason').textContent === 'customer asked for a person' &&
+			o.querySelector('.offer-reason').textContent === 'Customer asked for a person' &&
 			o.querySelector('button.primary').textContent === 'Accept' &&
 			document.getElementById('offers-count').textContent === '1' &&
 			document.querySelector('input[name="agent-status"][value="available"]').checked;

@@ -10,6 +10,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/assistant"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
+	"github.com/tandem-desk/tandem/internal/triage"
 )
 
 // defaultHandleTime stands in for the average handling time until a
@@ -175,15 +176,15 @@ func awaitingReply(conv *model.Conversation, msg *model.Message) bool {
 	return conv.Status == model.StatusAI && msg.AuthorKind == model.AuthorCustomer && conv.LastSeq == msg.Seq
 }
 
-// respond lets the assistant handle the customer's latest message. Its
-// place is here, after the message is durably stored; the triage engine
-// will replace its reasoning, not its position in the flow.
+// respond lets the assistant handle the customer's latest message, after
+// it is durably stored: triage reads it, the assistant answers, asks back,
+// or hands the conversation to a person.
 func (d *Desk) respond(ctx context.Context, conv *model.Conversation, msg *model.Message) (*model.Conversation, error) {
 	ws, err := d.store.WorkspaceByID(ctx, conv.WorkspaceID)
 	if err != nil {
 		return nil, err
 	}
-	idx, err := d.knowledge(ctx, conv.WorkspaceID)
+	kb, err := d.knowledge(ctx, conv.WorkspaceID)
 	if err != nil {
 		return nil, err
 	}
@@ -191,27 +192,34 @@ func (d *Desk) respond(ctx context.Context, conv *model.Conversation, msg *model
 	if err != nil {
 		return nil, err
 	}
-	lang := ""
-	if cust, err := d.store.CustomerByID(ctx, conv.WorkspaceID, conv.CustomerID); err == nil {
-		lang = baseLanguage(cust.Locale)
+	cust, err := d.store.CustomerByID(ctx, conv.WorkspaceID, conv.CustomerID)
+	if err != nil {
+		return nil, err
 	}
-	decision := assistant.Decide(msg.Body, history, idx, lang, func(art *model.Article) string {
-		return fmt.Sprintf("/help/%s/articles/%d", ws.Slug, art.ID)
-	})
-	switch decision.Action {
-	case assistant.Answer:
-		_, conv, _, err = d.store.AddMessage(ctx, store.NewMessage{
-			WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: model.AuthorAssistant,
-			AuthorName: ws.AssistantName, Body: decision.Body, Citation: decision.Citation,
-		}, d.now())
-		if err != nil {
-			return nil, err
+	var earlier []string // the customer's words before this message, to notice repetition
+	for _, m := range history {
+		if m.AuthorKind == model.AuthorCustomer && m.ID != msg.ID {
+			earlier = append(earlier, m.Body)
 		}
-		d.changed(conv.WorkspaceID)
-		return conv, nil
-	default:
-		return d.handoff(ctx, conv, decision.Reason, model.AuthorAssistant, ws.AssistantName, decision.Body)
 	}
+	tr := d.triage.Triage(triage.Input{Text: msg.Body, Locale: cust.Locale, History: earlier, Tier: cust.Tier}, d.policy(ws))
+	d.log.Debug("triage", "conversation", conv.ID, "intent", tr.Intent, "confidence", tr.Confidence, "decision", tr.Decision, "reasons", tr.Reasons)
+	decision := assistant.Respond(assistant.Turn{
+		Message: msg.Body, Triage: tr, History: history, Articles: kb.articles, Index: kb.index, Locale: cust.Locale,
+		ArticleURL: func(art *model.Article) string { return fmt.Sprintf("/help/%s/articles/%d", ws.Slug, art.ID) },
+	})
+	if decision.Action == assistant.Handoff {
+		return d.handoff(ctx, conv, decision.Reason(), model.AuthorAssistant, ws.AssistantName, decision.Body)
+	}
+	_, conv, _, err = d.store.AddMessage(ctx, store.NewMessage{
+		WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: model.AuthorAssistant,
+		AuthorName: ws.AssistantName, Body: decision.Body, Citation: decision.Citation,
+	}, d.now())
+	if err != nil {
+		return nil, err
+	}
+	d.changed(conv.WorkspaceID)
+	return conv, nil
 }
 
 // Handoff puts a conversation in the queue for a person, at once, whatever
@@ -226,7 +234,7 @@ func (d *Desk) Handoff(ctx context.Context, a Actor, id int64, reason string) (*
 		return nil, model.Invalid("reason", "must be at most 500 bytes")
 	}
 	if reason == "" {
-		reason = assistant.ReasonAskedForPerson
+		reason = triage.ReasonHumanRequest
 	}
 	if _, err := d.handoff(ctx, conv, reason, model.AuthorSystem, "", "You're in the queue for a person. Someone will be with you shortly."); err != nil {
 		return nil, err
@@ -281,12 +289,4 @@ func (d *Desk) Events(ctx context.Context, a Actor, after int64, limit int) ([]m
 // HeadSeq is the seq of the workspace's latest event.
 func (d *Desk) HeadSeq(ctx context.Context, a Actor) (int64, error) {
 	return d.store.HeadSeq(ctx, a.WorkspaceID)
-}
-
-func baseLanguage(locale string) string {
-	locale = strings.ToLower(locale)
-	if i := strings.IndexAny(locale, "-_"); i > 0 {
-		locale = locale[:i]
-	}
-	return locale
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/knowledge"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
+	"github.com/tandem-desk/tandem/internal/triage"
 )
 
 // Errors beyond the store's sentinels.
@@ -58,6 +59,8 @@ type Options struct {
 	Store  *store.Store
 	Bus    *bus.Memory
 	Logger *slog.Logger
+	// Triage reads customer messages for the assistant; required.
+	Triage *triage.Engine
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// CustomerSessionTTL and StaffSessionTTL bound token lifetimes.
@@ -67,15 +70,16 @@ type Options struct {
 
 // Desk runs the use cases. Create it with New and start dispatch with Run.
 type Desk struct {
-	store *store.Store
-	bus   *bus.Memory
-	log   *slog.Logger
-	now   func() time.Time
+	store  *store.Store
+	bus    *bus.Memory
+	log    *slog.Logger
+	now    func() time.Time
+	triage *triage.Engine
 
 	customerTTL, staffTTL time.Duration
 
 	kbMu sync.Mutex
-	kb   map[int64]*knowledge.Index
+	kb   map[int64]*knowledgeBase
 
 	dispatch dispatcher
 }
@@ -83,9 +87,9 @@ type Desk struct {
 // New returns a Desk.
 func New(o Options) *Desk {
 	d := &Desk{
-		store: o.Store, bus: o.Bus, log: o.Logger,
+		store: o.Store, bus: o.Bus, log: o.Logger, triage: o.Triage,
 		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL,
-		kb: map[int64]*knowledge.Index{},
+		kb: map[int64]*knowledgeBase{},
 	}
 	clock := o.Now
 	if clock == nil {
@@ -302,23 +306,29 @@ func (d *Desk) SetStatus(ctx context.Context, a Actor, status model.AgentStatus)
 	return agent, nil
 }
 
-// knowledge returns the workspace's article index, building it once.
-func (d *Desk) knowledge(ctx context.Context, workspaceID int64) (*knowledge.Index, error) {
+// knowledgeBase is a workspace's published articles and their index.
+type knowledgeBase struct {
+	articles []*model.Article
+	index    *knowledge.Index
+}
+
+// knowledge returns the workspace's knowledge base, loading it once.
+func (d *Desk) knowledge(ctx context.Context, workspaceID int64) (*knowledgeBase, error) {
 	d.kbMu.Lock()
-	idx := d.kb[workspaceID]
+	kb := d.kb[workspaceID]
 	d.kbMu.Unlock()
-	if idx != nil {
-		return idx, nil
+	if kb != nil {
+		return kb, nil
 	}
 	articles, err := d.store.Articles(ctx, workspaceID, true)
 	if err != nil {
 		return nil, err
 	}
-	idx = knowledge.NewIndex(articles)
+	kb = &knowledgeBase{articles: articles, index: knowledge.NewIndex(articles)}
 	d.kbMu.Lock()
-	d.kb[workspaceID] = idx
+	d.kb[workspaceID] = kb
 	d.kbMu.Unlock()
-	return idx, nil
+	return kb, nil
 }
 
 // KnowledgeChanged drops the cached article index of a workspace, so the
@@ -332,3 +342,30 @@ func (d *Desk) KnowledgeChanged(workspaceID int64) {
 // Subscribe returns a signal that fires when the actor's workspace has new
 // events; read them with Events.
 func (d *Desk) Subscribe(a Actor) *bus.Subscription { return d.bus.Subscribe(Topic(a.WorkspaceID)) }
+
+// policy is the workspace's triage policy. A stored policy that no longer
+// parses is logged and the defaults apply: the assistant must keep working.
+func (d *Desk) policy(ws *model.Workspace) triage.Policy {
+	p, err := triage.ParsePolicy(ws.TriagePolicy)
+	if err != nil {
+		d.log.Error("workspace triage policy is invalid; using the defaults", "workspace", ws.Slug, "err", err)
+		return triage.Policy{}
+	}
+	return p
+}
+
+// Triage reads a message as the assistant would, under the caller's
+// workspace policy. Staff only: it shows how the model sees things.
+func (d *Desk) Triage(ctx context.Context, a Actor, text, locale string) (triage.Result, error) {
+	if err := requireStaff(a); err != nil {
+		return triage.Result{}, err
+	}
+	if err := model.ValidateBody(text); err != nil {
+		return triage.Result{}, model.Invalid("text", "%s", strings.TrimPrefix(err.Error(), "body: "))
+	}
+	ws, err := d.store.WorkspaceByID(ctx, a.WorkspaceID)
+	if err != nil {
+		return triage.Result{}, err
+	}
+	return d.triage.Triage(triage.Input{Text: text, Locale: locale}, d.policy(ws)), nil
+}

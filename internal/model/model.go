@@ -98,8 +98,11 @@ type Workspace struct {
 	// OfferTimeout is how long an agent has to accept an offer.
 	OfferTimeout time.Duration `json:"offer_timeout"`
 	// AssistantName is shown as the author of the assistant's messages.
-	AssistantName string    `json:"assistant_name"`
-	CreatedAt     time.Time `json:"created_at"`
+	AssistantName string `json:"assistant_name"`
+	// TriagePolicy is the workspace's triage policy as JSON (see
+	// triage.Policy); empty means the defaults.
+	TriagePolicy string    `json:"triage_policy,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 // Customer is a person asking for help, per workspace.
@@ -206,14 +209,16 @@ type Offer struct {
 
 // Article is a knowledge-base entry.
 type Article struct {
-	ID          int64     `json:"id"`
-	WorkspaceID int64     `json:"-"`
-	Title       string    `json:"title"`
-	Body        string    `json:"body"`
-	Language    string    `json:"language"`
-	Published   bool      `json:"published"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          int64  `json:"id"`
+	WorkspaceID int64  `json:"-"`
+	Title       string `json:"title"`
+	Body        string `json:"body"`
+	Language    string `json:"language"`
+	// Intents lists the triage intents the article answers.
+	Intents   []string  `json:"intents"`
+	Published bool      `json:"published"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Event types. Realtime streams, analytics and webhooks read events.

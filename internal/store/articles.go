@@ -3,19 +3,22 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/model"
 )
 
-const articleColumns = `id, workspace_id, title, body, language, published, created_at, updated_at`
+const articleColumns = `id, workspace_id, title, body, language, intents, published, created_at, updated_at`
 
 func scanArticle(row scanner) (*model.Article, error) {
 	var a model.Article
 	var created, updated int64
-	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.Title, &a.Body, &a.Language, &a.Published, &created, &updated); err != nil {
+	var intents string
+	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.Title, &a.Body, &a.Language, &intents, &a.Published, &created, &updated); err != nil {
 		return nil, err
 	}
+	a.Intents = splitList(intents)
 	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &a, nil
 }
@@ -27,9 +30,9 @@ func (s *Store) EnsureArticle(ctx context.Context, a model.Article) (*model.Arti
 		a.Language = "en"
 	}
 	now := micros(time.Now())
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO articles (workspace_id, title, body, language, published, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, language, title) DO NOTHING`),
-		a.WorkspaceID, a.Title, a.Body, a.Language, a.Published, now, now)
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO articles (workspace_id, title, body, language, intents, published, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, language, title) DO NOTHING`),
+		a.WorkspaceID, a.Title, a.Body, a.Language, strings.Join(a.Intents, ","), a.Published, now, now)
 	if err != nil {
 		return nil, fmt.Errorf("store: ensure article: %w", err)
 	}
@@ -72,4 +75,15 @@ func (s *Store) Articles(ctx context.Context, workspaceID int64, publishedOnly b
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// splitList reads a comma-separated column.
+func splitList(s string) []string {
+	out := []string{}
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

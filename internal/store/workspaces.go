@@ -9,12 +9,12 @@ import (
 	"github.com/tandem-desk/tandem/internal/model"
 )
 
-const workspaceColumns = `id, slug, name, identity_secret, offer_timeout_ms, assistant_name, created_at`
+const workspaceColumns = `id, slug, name, identity_secret, offer_timeout_ms, assistant_name, triage_policy, created_at`
 
 func scanWorkspace(row scanner) (*model.Workspace, error) {
 	var w model.Workspace
 	var timeoutMS, created int64
-	if err := row.Scan(&w.ID, &w.Slug, &w.Name, &w.IdentitySecret, &timeoutMS, &w.AssistantName, &created); err != nil {
+	if err := row.Scan(&w.ID, &w.Slug, &w.Name, &w.IdentitySecret, &timeoutMS, &w.AssistantName, &w.TriagePolicy, &created); err != nil {
 		return nil, err
 	}
 	w.OfferTimeout = time.Duration(timeoutMS) * time.Millisecond
@@ -31,9 +31,9 @@ func (s *Store) EnsureWorkspace(ctx context.Context, w model.Workspace) (*model.
 	if w.AssistantName == "" {
 		w.AssistantName = "Assistant"
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO workspaces (slug, name, identity_secret, offer_timeout_ms, assistant_name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`),
-		w.Slug, w.Name, w.IdentitySecret, w.OfferTimeout.Milliseconds(), w.AssistantName, micros(time.Now()))
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO workspaces (slug, name, identity_secret, offer_timeout_ms, assistant_name, triage_policy, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING`),
+		w.Slug, w.Name, w.IdentitySecret, w.OfferTimeout.Milliseconds(), w.AssistantName, w.TriagePolicy, micros(time.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("store: ensure workspace: %w", err)
 	}
@@ -84,6 +84,18 @@ func (s *Store) SetIdentitySecret(ctx context.Context, workspaceID int64, secret
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: set identity secret: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// SetTriagePolicy stores a workspace's triage policy (JSON; the caller validates it).
+func (s *Store) SetTriagePolicy(ctx context.Context, workspaceID int64, policy string) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE workspaces SET triage_policy = ? WHERE id = ?`), policy, workspaceID)
+	if err != nil {
+		return fmt.Errorf("store: set triage policy: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: set triage policy: %w", ErrNotFound)
 	}
 	return nil
 }

@@ -75,6 +75,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("POST /api/v1/offers/{id}/accept", a.acceptOffer)
 	h("POST /api/v1/offers/{id}/decline", a.declineOffer)
 	h("GET /api/v1/stream", a.stream)
+	h("POST /api/v1/triage", a.triage)
 	h("/api/v1/", func(w http.ResponseWriter, r *http.Request) error {
 		return errNotFoundRoute
 	})

@@ -326,3 +326,23 @@ func (a *API) declineOffer(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, offer)
 	return nil
 }
+
+func (a *API) triage(w http.ResponseWriter, r *http.Request) error {
+	act, err := a.actor(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Text   string `json:"text"`
+		Locale string `json:"locale"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	res, err := a.desk.Triage(r.Context(), act, req.Text, req.Locale)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}

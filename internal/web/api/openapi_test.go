@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/bus"
 	"github.com/tandem-desk/tandem/internal/desk"
 	"github.com/tandem-desk/tandem/internal/store"
+	"github.com/tandem-desk/tandem/internal/triage"
 	"github.com/tandem-desk/tandem/internal/web/api"
 )
 
@@ -24,7 +25,11 @@ func newServer(t *testing.T) *httptest.Server {
 	}
 	t.Cleanup(func() { st.Close() })
 	mux := http.NewServeMux()
-	api.New(desk.New(desk.Options{Store: st, Bus: bus.NewMemory()}), nil).Register(mux)
+	engine, err := triage.DefaultEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.New(desk.New(desk.Options{Store: st, Bus: bus.NewMemory(), Triage: engine}), nil).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv

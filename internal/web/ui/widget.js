@@ -38,7 +38,7 @@
   const streamURL = origin.replace(/^http/, 'ws') + '/api/v1/stream';
 
   const PAGE = 200; // messages per history request
-  const HANDOFF_REASON = 'customer asked for a person';
+  const HANDOFF_REASON = 'human_request'; // the machine-readable reason the assistant uses too
   const HANDOFF_BODY = 'I would like to talk to a person';
 
   // ---- persisted state ------------------------------------------------------------------

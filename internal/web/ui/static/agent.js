@@ -7,6 +7,32 @@
 (() => {
   'use strict';
 
+  // Hand-off reasons arrive as machine-readable codes ("human_request",
+  // "sensitive:fraud", …, comma-separated); a reason typed by a person is
+  // shown as written.
+  const REASONS = {
+    human_request: 'Customer asked for a person',
+    low_confidence: "The assistant wasn't sure",
+    out_of_scope: 'Outside what the assistant handles',
+    ambiguous: 'Unclear question',
+    still_unclear: 'Still unclear after a question',
+    no_article: 'No help article for this',
+    repeated_question: "The answer didn't help",
+    frustration: 'Customer is frustrated',
+    anger: 'Customer is angry',
+    vip: 'VIP customer',
+    intent_requires_person: 'Topic always goes to a person',
+    confident: 'Assistant answered',
+  };
+  function reasonLabel(reason) {
+    if (!reason) return '';
+    if (!/^[a-z_:,]+$/.test(reason)) return reason;
+    return reason.split(',').map((code) => {
+      if (code.startsWith('sensitive:')) return 'Sensitive: ' + code.slice(10);
+      return REASONS[code] || code.replace(/_/g, ' ');
+    }).join(' · ');
+  }
+
   const TOKEN_KEY = 'tandem.agent.token';
   const SEQ_KEY = 'tandem.agent.seq';
   const PAGE = 200;
@@ -277,7 +303,7 @@
       'li',
       { class: 'offer' },
       h('div', { class: 'offer-top' }, h('strong', {}, c.customer_name || `Conversation #${o.conversation_id}`), countdown),
-      c.handoff_reason ? h('div', { class: 'offer-reason' }, c.handoff_reason) : null,
+      c.handoff_reason ? h('div', { class: 'offer-reason' }, reasonLabel(c.handoff_reason)) : null,
       preview,
       h('div', { class: 'meter' }, bar),
       h('div', { class: 'actions' }, accept, decline),
@@ -424,7 +450,7 @@
             h(
               'span',
               { class: 'conv-line' },
-              h('span', { class: 'conv-preview' }, previews.get(c.id) || c.handoff_reason || `Conversation #${c.id}`),
+              h('span', { class: 'conv-preview' }, previews.get(c.id) || reasonLabel(c.handoff_reason) || `Conversation #${c.id}`),
               h('span', { class: 'chip ' + c.status }, c.status),
             ),
           ),
@@ -496,7 +522,7 @@
     if (c.assignee_name) parts.push('assigned to ' + c.assignee_name);
     $('conv-meta').textContent = parts.join(' · ');
     const reason = $('conv-reason');
-    reason.textContent = c.handoff_reason ? 'Handed over: ' + c.handoff_reason : '';
+    reason.textContent = c.handoff_reason ? 'Handed over: ' + reasonLabel(c.handoff_reason) : '';
     reason.hidden = !c.handoff_reason;
     const resolve = $('resolve');
     const done = c.status === 'resolved' || c.status === 'closed';
