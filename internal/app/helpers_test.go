@@ -33,6 +33,8 @@ type env struct {
 	srv  *httptest.Server
 	info *app.DemoInfo
 	logs *syncBuffer
+	// dataDir holds the server's SQLite database.
+	dataDir string
 }
 
 // syncBuffer collects the server's log lines; the server writes from many goroutines.
@@ -86,7 +88,8 @@ func newEnv(t *testing.T) *env {
 	ctx := context.Background()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := app.Open(ctx, configFor(t), log)
+	cfg := configFor(t)
+	a, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("app.Open: %v", err)
 	}
@@ -111,7 +114,7 @@ func newEnv(t *testing.T) *env {
 	runCtx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- a.Desk.Run(runCtx) }()
-	e := &env{t: t, app: a, srv: srv, info: info, logs: logs}
+	e := &env{t: t, app: a, srv: srv, info: info, logs: logs, dataDir: cfg.DataDir}
 	t.Cleanup(func() {
 		// The server must not have logged an error (a 500, a failed stream, a failed dispatch).
 		if s := logs.String(); strings.Contains(s, "level=ERROR") {

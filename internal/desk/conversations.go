@@ -60,6 +60,9 @@ func (d *Desk) Conversation(ctx context.Context, a Actor, id int64) (*model.Conv
 	if err != nil {
 		return nil, err
 	}
+	if a.Kind == KindCustomer {
+		conv.Triage = nil
+	}
 	if conv.Status == model.StatusQueued {
 		st, err := d.store.QueueStats(ctx, conv)
 		if err != nil {
@@ -114,6 +117,11 @@ func (d *Desk) Conversations(ctx context.Context, a Actor, q ConversationQuery) 
 	if list == nil && err == nil {
 		list = []*model.Conversation{}
 	}
+	if a.Kind == KindCustomer {
+		for _, c := range list {
+			c.Triage = nil
+		}
+	}
 	return list, err
 }
 
@@ -161,8 +169,15 @@ func (d *Desk) PostMessage(ctx context.Context, a Actor, id int64, clientID, bod
 			if _, err := d.respond(ctx, after, msg); err != nil {
 				return nil, false, err
 			}
-		case created && after.Status == model.StatusQueued && !wasQueued:
-			d.Kick(a.WorkspaceID) // reopened to the queue
+		case created:
+			// A person has it or will: the assistant stays quiet, but how the
+			// customer sounds still matters to routing and to the person.
+			if _, err := d.read(ctx, after, msg); err != nil {
+				return nil, false, err
+			}
+			if after.Status == model.StatusQueued && !wasQueued {
+				d.Kick(a.WorkspaceID) // reopened to the queue
+			}
 		}
 	}
 	return msg, created, nil
@@ -176,15 +191,19 @@ func awaitingReply(conv *model.Conversation, msg *model.Message) bool {
 	return conv.Status == model.StatusAI && msg.AuthorKind == model.AuthorCustomer && conv.LastSeq == msg.Seq
 }
 
-// respond lets the assistant handle the customer's latest message, after
-// it is durably stored: triage reads it, the assistant answers, asks back,
-// or hands the conversation to a person.
-func (d *Desk) respond(ctx context.Context, conv *model.Conversation, msg *model.Message) (*model.Conversation, error) {
+// reading is a customer message as triage read it, with what the
+// assistant needs to respond.
+type reading struct {
+	ws      *model.Workspace
+	cust    *model.Customer
+	history []*model.Message
+	triage  triage.Result
+}
+
+// read triages the customer's message and records the result on the
+// conversation.
+func (d *Desk) read(ctx context.Context, conv *model.Conversation, msg *model.Message) (*reading, error) {
 	ws, err := d.store.WorkspaceByID(ctx, conv.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
-	kb, err := d.knowledge(ctx, conv.WorkspaceID)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +223,36 @@ func (d *Desk) respond(ctx context.Context, conv *model.Conversation, msg *model
 	}
 	tr := d.triage.Triage(triage.Input{Text: msg.Body, Locale: cust.Locale, History: earlier, Tier: cust.Tier}, d.policy(ws))
 	d.log.Debug("triage", "conversation", conv.ID, "intent", tr.Intent, "confidence", tr.Confidence, "decision", tr.Decision, "reasons", tr.Reasons)
+	summary := model.ConversationTriage{
+		Language: tr.Language, Intent: tr.Intent, IntentConfidence: tr.Confidence, Sentiment: tr.Sentiment, Frustrated: tr.Frustrated || tr.Angry,
+	}
+	if tr.OutOfScope {
+		summary.Intent, summary.IntentConfidence = "", 0 // an off-topic guess would mislead routing
+	}
+	if tr.Sensitive != nil {
+		summary.Sensitive = string(*tr.Sensitive)
+	} else if conv.Triage != nil {
+		summary.Sensitive = conv.Triage.Sensitive // a sensitive matter stays sensitive
+	}
+	if err := d.store.SetConversationTriage(ctx, conv.WorkspaceID, conv.ID, summary); err != nil {
+		return nil, err
+	}
+	return &reading{ws: ws, cust: cust, history: history, triage: tr}, nil
+}
+
+// respond lets the assistant handle the customer's latest message, after
+// it is durably stored: triage reads it, the assistant answers, asks back,
+// or hands the conversation to a person.
+func (d *Desk) respond(ctx context.Context, conv *model.Conversation, msg *model.Message) (*model.Conversation, error) {
+	r, err := d.read(ctx, conv, msg)
+	if err != nil {
+		return nil, err
+	}
+	ws, cust, history, tr := r.ws, r.cust, r.history, r.triage
+	kb, err := d.knowledge(ctx, conv.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
 	decision := assistant.Respond(assistant.Turn{
 		Message: msg.Body, Triage: tr, History: history, Articles: kb.articles, Index: kb.index, Locale: cust.Locale,
 		ArticleURL: func(art *model.Article) string { return fmt.Sprintf("/help/%s/articles/%d", ws.Slug, art.ID) },

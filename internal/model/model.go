@@ -161,6 +161,21 @@ type Conversation struct {
 	ResolvedAt *time.Time `json:"resolved_at"`
 	// Queue is set only while the conversation waits for a person.
 	Queue *QueueInfo `json:"queue,omitempty"`
+	// Triage is what triage last read in the customer's words; staff only.
+	Triage *ConversationTriage `json:"triage,omitempty"`
+}
+
+// ConversationTriage is the latest triage of a conversation's customer
+// messages: what routing and the person taking over need to know.
+type ConversationTriage struct {
+	Language         string  `json:"language"`
+	Intent           string  `json:"intent"`
+	IntentConfidence float64 `json:"intent_confidence"`
+	// Sentiment is −1 (very negative) … 1 (very positive).
+	Sentiment  float64 `json:"sentiment"`
+	Frustrated bool    `json:"frustrated"`
+	// Sensitive names a sensitive matter ("fraud", "bereavement", …) or is empty.
+	Sensitive string `json:"sensitive,omitempty"`
 }
 
 // QueueInfo tells a waiting customer where they stand.

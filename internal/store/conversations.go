@@ -12,7 +12,8 @@ import (
 
 const conversationColumns = `c.id, c.workspace_id, c.customer_id, cu.name, c.status, c.assignee_id, COALESCE(a.name, ''),
 	c.handoff_reason, c.had_human, COALESCE(c.client_id, ''), c.last_seq,
-	c.created_at, c.updated_at, c.queued_at, c.assigned_at, c.resolved_at`
+	c.created_at, c.updated_at, c.queued_at, c.assigned_at, c.resolved_at,
+	c.language, c.intent, c.intent_confidence, c.sentiment, c.frustrated, c.sensitive`
 
 const conversationFrom = ` FROM conversations c JOIN customers cu ON cu.id = c.customer_id LEFT JOIN agents a ON a.id = c.assignee_id`
 
@@ -20,9 +21,14 @@ func scanConversation(row scanner) (*model.Conversation, error) {
 	var c model.Conversation
 	var assignee, queued, assigned, resolved sql.NullInt64
 	var created, updated int64
+	var tr model.ConversationTriage
 	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.CustomerID, &c.CustomerName, &c.Status, &assignee, &c.AssigneeName,
-		&c.HandoffReason, &c.HadHuman, &c.ClientID, &c.LastSeq, &created, &updated, &queued, &assigned, &resolved); err != nil {
+		&c.HandoffReason, &c.HadHuman, &c.ClientID, &c.LastSeq, &created, &updated, &queued, &assigned, &resolved,
+		&tr.Language, &tr.Intent, &tr.IntentConfidence, &tr.Sentiment, &tr.Frustrated, &tr.Sensitive); err != nil {
 		return nil, err
+	}
+	if tr != (model.ConversationTriage{}) {
+		c.Triage = &tr
 	}
 	c.AssigneeID = int64Ptr(assignee)
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -158,6 +164,21 @@ func (s *Store) CreateConversation(ctx context.Context, workspaceID, customerID 
 		return nil, nil, false, fmt.Errorf("store: create conversation: %w", err)
 	}
 	return conv, msg, created, nil
+}
+
+// SetConversationTriage records what triage read in the customer's latest
+// message. It is not an event of its own: the message is.
+func (s *Store) SetConversationTriage(ctx context.Context, workspaceID, id int64, t model.ConversationTriage) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE conversations SET language = ?, intent = ?, intent_confidence = ?, sentiment = ?,
+		frustrated = ?, sensitive = ? WHERE workspace_id = ? AND id = ?`),
+		t.Language, t.Intent, t.IntentConfidence, t.Sentiment, t.Frustrated, t.Sensitive, workspaceID, id)
+	if err != nil {
+		return fmt.Errorf("store: set conversation triage: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: set conversation triage: %w", ErrNotFound)
+	}
+	return nil
 }
 
 // QueueConversation hands a conversation to people: status queued, at once.

@@ -13,6 +13,13 @@ import (
 // appendEvent records ev inside the caller's transaction, so the change and
 // its event commit or roll back together. data is marshalled to JSON.
 func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, ev model.Event, data any, at time.Time) error {
+	if c, ok := data.(*model.Conversation); ok && c.Triage != nil {
+		// Events reach customers' streams; how triage read them is for staff
+		// only, who get it from the conversation itself.
+		cp := *c
+		cp.Triage = nil
+		data = &cp
+	}
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("store: encode %s event: %w", ev.Type, err)
