@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/triage"
 	"github.com/tandem-desk/tandem/internal/web"
+	"github.com/tandem-desk/tandem/internal/webhooks"
 )
 
 // Version is set at build time with -ldflags "-X …/internal/app.Version=…".
@@ -29,28 +31,57 @@ var Version = "dev"
 // App is a wired Tandem instance.
 type App struct {
 	Store   *store.Store
+	Bus     bus.Bus
 	Desk    *desk.Desk
 	Handler http.Handler
 	Log     *slog.Logger
+	// Webhooks sends the workspaces' events to their endpoints.
+	Webhooks *webhooks.Sender
 }
 
-// Open builds an App over the SQLite database of cfg.
+// Open builds an App over the database of cfg (PostgreSQL with --db, else
+// the SQLite file) and its bus (NATS with --nats, else in-process).
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
-	st, err := store.OpenSQLite(ctx, cfg.DBPath())
+	st, err := store.Open(ctx, cfg.Database())
 	if err != nil {
 		return nil, err
 	}
+	var b bus.Bus = bus.NewMemory()
+	if cfg.NATSURL != "" {
+		nb, err := bus.NewNATS(ctx, cfg.NATSURL, bus.NATSOptions{
+			Prefix: cfg.NATSPrefix, Stream: strings.ToUpper(cfg.NATSPrefix) + "_WORK", Logger: log, Name: "tandem " + cfg.Addr,
+		})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		b = nb
+	}
 	engine, err := triage.DefaultEngine()
 	if err != nil {
+		b.Close()
 		st.Close()
 		return nil, fmt.Errorf("load the triage model: %w", err)
 	}
-	d := desk.New(desk.Options{Store: st, Bus: bus.NewMemory(), Logger: log, Triage: engine})
-	return &App{Store: st, Desk: d, Handler: web.Handler(d, st, log), Log: log}, nil
+	hooks := webhooks.NewSender(webhooks.Options{Store: st, Bus: b, Logger: log})
+	d := desk.New(desk.Options{Store: st, Bus: b, Logger: log, Triage: engine, OnEvents: hooks.Notify, Assistant: assistantOptions(cfg)})
+	return &App{Store: st, Bus: b, Desk: d, Handler: withDemoBackend(web.Handler(d, st, log), st), Log: log, Webhooks: hooks}, nil
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.Store.Close() }
+// Close releases the bus and the database.
+func (a *App) Close() error {
+	berr := a.Bus.Close()
+	return errors.Join(berr, a.Store.Close())
+}
+
+// RunWorkers runs what works in the background — the dispatcher and the
+// webhook sender — until ctx ends.
+func (a *App) RunWorkers(ctx context.Context) error {
+	errs := make(chan error, 2)
+	go func() { errs <- a.Desk.Run(ctx) }()
+	go func() { errs <- a.Webhooks.Run(ctx) }()
+	return errors.Join(<-errs, <-errs)
+}
 
 const usage = `Tandem — customer support where an AI assistant and people work as one team.
 
@@ -62,6 +93,8 @@ Commands:
   triage    triage messages: JSON lines {"text","locale"} in, one result per line out
   train     train an intent model from a CSV file (text,category)
   eval      measure an intent model: accuracy, macro-F1, calibration, coverage
+  simulate  simulate a contact centre through the routing policy; compare with Erlang C/A
+  bench     measure messages per second and latency on a server it starts on 127.0.0.1
   version   print the version
 
 Run "tandem <command> --help" for the flags of a command.
@@ -96,6 +129,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return trainCommand(rest, getenv, stdout, stderr)
 	case "eval":
 		return evalCommand(rest, getenv, stdout, stderr)
+	case "simulate":
+		return simulateCommand(rest, getenv, stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, rest, getenv, stdout, stderr)
 	case "serve", "demo":
 		summary := "Runs the Tandem server."
 		if cmd == "demo" {
@@ -140,6 +177,7 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	a.Desk.SetSelfURL(selfURL(ln.Addr()))
 	baseCtx, cancelStreams := context.WithCancel(context.Background())
 	defer cancelStreams()
 	srv := &http.Server{
@@ -155,11 +193,12 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 
 	dispatchCtx, stopDispatch := context.WithCancel(context.Background())
 	dispatched := make(chan error, 1)
-	go func() { dispatched <- a.Desk.Run(dispatchCtx) }()
+	go func() { dispatched <- a.RunWorkers(dispatchCtx) }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("tandem listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "version", Version)
+	log.Info("tandem listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "version", Version,
+		"db", a.Store.Dialect(), "bus", busName(cfg))
 	if info != nil {
 		info.Print(stdout, cfg.PublicURL)
 	}
@@ -184,4 +223,11 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 	}
 	log.Info("stopped")
 	return nil
+}
+
+func busName(cfg config.Config) string {
+	if cfg.NATSURL != "" {
+		return "nats"
+	}
+	return "memory"
 }

@@ -418,6 +418,9 @@ func TestStreamResume(t *testing.T) {
 	}
 	var types []string
 	for _, f := range want {
+		if f.Type == model.EventConversationQueueUpdated {
+			continue // where the customer stands in the queue: as many as the dispatcher's passes
+		}
 		types = append(types, f.Type)
 	}
 	wantTypes := []string{

@@ -1,16 +1,25 @@
-// Package assistant decides what the AI says to a customer. The triage
-// engine reads the message (intent, confidence, language, mood, a request
-// for a person, a sensitive matter) and makes the call — answer, clarify or
-// hand off; the assistant turns that call into words: the workspace's
-// article for the intent, in the customer's language when it has one, a
-// clarifying question, or a hand-over notice with its reason.
+// Package assistant decides what the AI says to a customer, one turn of a
+// conversation at a time, and what the people who take over get. It is
+// pure: it reads a snapshot (the message, how triage read it, the
+// conversation so far, the assistant's earlier turns, the workspace's
+// articles, actions and settings) and returns a decision; the desk does the
+// I/O — storing, calling the business's API, asking an LLM to phrase.
 //
-// It never invents an answer: what it says comes from an article, or it
-// says it will bring in a person.
+// Triage reads the message (intent, confidence, language, mood, a request
+// for a person, a sensitive matter) and makes the first call; the
+// assistant adds what only the conversation shows — "that didn't help",
+// the same question twice, a second unclear turn, a customer going round
+// in circles — and turns the call into words: the workspace's article for
+// the intent in the customer's language, an action's answer for a verified
+// customer, a clarifying question, or a hand-over notice with its reason.
+//
+// It never invents an answer: what it says comes from an article or from
+// the business's own systems, or it says it will bring in a person.
 package assistant
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tandem-desk/tandem/internal/knowledge"
@@ -22,12 +31,17 @@ import (
 type Action string
 
 const (
-	// Answer replies from a knowledge-base article.
+	// Answer replies from a knowledge-base article or an action's result.
 	Answer Action = "answer"
-	// Clarify asks the customer what they mean.
+	// Clarify asks the customer what they mean (or to sign in).
 	Clarify Action = "clarify"
 	// Handoff queues the conversation for a person.
 	Handoff Action = "handoff"
+	// Call asks the desk to call a business action, then AfterCall.
+	Call Action = "call"
+	// Resolve closes the conversation as resolved by the assistant: the
+	// customer said the answer helped.
+	Resolve Action = "resolve"
 )
 
 // Reasons the assistant adds to triage's when it hands over.
@@ -35,16 +49,40 @@ const (
 	ReasonNoArticle    = "no_article"
 	ReasonRepeated     = "repeated_question"
 	ReasonStillUnclear = "still_unclear"
+	ReasonNotHelpful   = "not_helpful"
+	ReasonActionFailed = "action_failed"
+	ReasonNotVerified  = "not_verified"
+	ReasonSearchMatch  = "search_match"
+	ReasonHelpful      = "helpful"
 )
 
 // Decision is the assistant's response to one customer message.
 type Decision struct {
 	Action Action
-	// Body is the reply (Answer, Clarify) or the notice to the customer (Handoff).
+	// Body is the reply (Answer, Clarify, Resolve) or the notice to the
+	// customer (Handoff). Empty for Call.
 	Body     string
 	Citation *model.Citation
 	// Reasons are machine-readable (triage's reasons, then the assistant's).
 	Reasons []string
+	// Kind is the kind of turn to record (model.Turn*).
+	Kind string
+	// Intent, Language and Confidence describe what was answered; Language
+	// is the language of the reply.
+	Intent     string
+	Language   string
+	Confidence float64
+	// Article is the article answered from, if any.
+	Article *model.Article
+	// Source is the text the reply rests on (the article's body, the
+	// action's result): what an LLM may phrase, and nothing more.
+	Source string
+	// Call is the business action to call (Action == Call).
+	Call *model.Action
+	// AskFeedback: the reply is an answer the customer may confirm or reject.
+	AskFeedback bool
+	// OfferPerson: the reply offers a person proactively.
+	OfferPerson bool
 }
 
 // Reason is the reasons as one string, for the conversation's hand-off reason.
@@ -56,53 +94,146 @@ type Turn struct {
 	Triage  triage.Result
 	// History is the conversation so far, oldest first, including Message.
 	History []*model.Message
+	// Turns are the assistant's earlier turns in the conversation, oldest first.
+	Turns []model.AssistantTurn
 	// Articles are the workspace's published articles; Index searches them.
 	Articles []*model.Article
 	Index    *knowledge.Index
+	// Customer is who is asking; Verified customers may have actions run for them.
+	Customer *model.Customer
+	// Actions are the workspace's actions (disabled ones are skipped).
+	Actions  []*model.Action
+	Settings model.AssistantSettings
 	// Locale is the customer's locale, a fallback for the reply language.
 	Locale string
 	// ArticleURL builds the link cited with an answer.
 	ArticleURL func(*model.Article) string
 }
 
-// Respond turns triage's decision into the assistant's reply.
+// Respond turns triage's decision, in the light of the conversation so
+// far, into the assistant's reply.
 func Respond(t Turn) Decision {
+	t.Settings = t.Settings.WithDefaults()
 	tr := t.Triage
-	switch tr.Decision {
-	case triage.Handoff:
-		return handoff(tr.Reasons)
-	case triage.Clarify:
-		if clarifiedBefore(t.History) {
-			return handoff(append(tr.Reasons, ReasonStillUnclear))
+	lang := replyLanguage(tr.Language, t.Locale)
+	last := lastTurn(t.Turns)
+	afterAnswer := last != nil && (last.Kind == model.TurnAnswer || last.Kind == model.TurnAction || last.Kind == model.TurnNoTranslation)
+
+	// What the conversation shows, beyond this one message.
+	var extra []string
+	if NotHelpful(t.Message, afterAnswer) {
+		extra = append(extra, ReasonNotHelpful)
+	}
+	if t.repeated(lang) {
+		extra = append(extra, ReasonRepeated)
+	}
+	if tr.Decision == triage.Handoff && !lowConfidenceOnly(tr) {
+		return t.handoff(lang, append(slices.Clone(tr.Reasons), extra...))
+	}
+	if len(extra) > 0 {
+		return t.handoff(lang, extra)
+	}
+	if afterAnswer && Helpful(t.Message) {
+		return Decision{Action: Resolve, Body: words(lang).gladToHelp, Reasons: []string{ReasonHelpful}, Kind: model.TurnAnswer, Language: lang}
+	}
+
+	if d, ok := t.action(lang); ok {
+		return d
+	}
+
+	var d Decision
+	switch {
+	case tr.Decision == triage.Answer:
+		d = t.answerIntent(lang)
+	default:
+		// The intent model is unsure — or does not speak the customer's
+		// language: a clear full-text match in it may still answer.
+		if a, hit := t.searchClear(tr.Language); a != nil {
+			d = t.answer(a, lang, firstIntent(a), hit.Coverage, append(slices.Clone(tr.Reasons), ReasonSearchMatch))
+		} else if tr.Decision == triage.Clarify {
+			if t.hasTurn(model.TurnClarify) {
+				return t.handoff(lang, append(slices.Clone(tr.Reasons), ReasonStillUnclear))
+			}
+			return t.clarify(lang)
+		} else {
+			return t.handoff(lang, slices.Clone(tr.Reasons))
 		}
-		return clarify(t)
 	}
-	a := articleFor(t.Articles, tr.Intent, languages(tr.Language, t.Locale))
-	if a == nil {
-		// No article names the intent: a clear full-text match may still answer.
-		a = searchClear(t.Index, t.Message, tr.Language)
-	}
-	if a == nil {
-		return handoff(append(tr.Reasons, ReasonNoArticle))
-	}
-	if citedBefore(t.History, a.ID) {
+	if d.Action == Answer && d.Article != nil && t.answeredBefore(d.Article) {
 		// The same answer again would send the customer round in circles.
-		return handoff(append(tr.Reasons, ReasonRepeated))
+		return t.handoff(lang, append(slices.Clone(tr.Reasons), ReasonRepeated))
+	}
+	return t.offerPerson(d, lang)
+}
+
+// lowConfidenceOnly: triage hands over only because the intent model is
+// unsure — which, in a language it was not trained on, is always; the
+// knowledge base may still answer.
+func lowConfidenceOnly(tr triage.Result) bool {
+	return len(tr.Reasons) == 1 && tr.Reasons[0] == triage.ReasonLowConfidence && tr.Language != "en"
+}
+
+// answerIntent answers a confidently detected intent from its article.
+func (t Turn) answerIntent(lang string) Decision {
+	tr := t.Triage
+	if a := articleIn(t.Articles, tr.Intent, tr.Language); a != nil {
+		return t.answer(a, lang, tr.Intent, tr.Confidence, tr.Reasons)
+	}
+	fallback := articleFor(t.Articles, tr.Intent, languages("", t.Locale))
+	if fallback == nil {
+		// No article names the intent: a clear full-text match may still answer.
+		if a, _ := t.searchClear(tr.Language); a != nil {
+			return t.answer(a, lang, tr.Intent, tr.Confidence, append(slices.Clone(tr.Reasons), ReasonSearchMatch))
+		}
+		return t.handoff(lang, append(slices.Clone(tr.Reasons), ReasonNoArticle))
+	}
+	if fallback.Language == tr.Language || !Phrased(tr.Language) && fallback.Language == "en" {
+		return t.answer(fallback, fallback.Language, tr.Intent, tr.Confidence, tr.Reasons)
+	}
+	// There is an answer, but not in the customer's language: say so, give
+	// it in the language there is, and offer a person.
+	d := t.answer(fallback, fallback.Language, tr.Intent, tr.Confidence, tr.Reasons)
+	p := words(lang)
+	d.Body = fmt.Sprintf(p.noTranslation, p.languageName(tr.Language)) + "\n\n" + d.Body
+	d.Kind, d.Language, d.OfferPerson = model.TurnNoTranslation, lang, true
+	return d
+}
+
+func (t Turn) answer(a *model.Article, lang, intent string, confidence float64, reasons []string) Decision {
+	url := ""
+	if t.ArticleURL != nil {
+		url = t.ArticleURL(a)
 	}
 	return Decision{
-		Action:   Answer,
-		Body:     a.Body,
-		Citation: &model.Citation{ArticleID: a.ID, Title: a.Title, URL: t.ArticleURL(a)},
-		Reasons:  tr.Reasons,
+		Action: Answer, Body: a.Body, Source: a.Body, Article: a, Kind: model.TurnAnswer,
+		Citation: &model.Citation{ArticleID: a.ID, Title: a.Title, URL: url},
+		Reasons:  slices.Clone(reasons), Intent: intent, Language: a.Language, Confidence: confidence,
+		AskFeedback: *t.Settings.AskFeedback,
 	}
 }
 
-func handoff(reasons []string) Decision {
-	return Decision{Action: Handoff, Reasons: reasons, Body: handoffNotice(reasons)}
+// offerPerson adds the proactive offer of a person once the assistant has
+// taken OfferPersonAfter turns without resolving the conversation.
+func (t Turn) offerPerson(d Decision, lang string) Decision {
+	n := t.Settings.OfferPersonAfter
+	if n <= 0 || d.OfferPerson || len(t.Turns)+1 < n {
+		return d
+	}
+	d.Body += "\n\n" + words(lang).offerPerson
+	d.OfferPerson = true
+	return d
 }
 
-// handoffNotice tells the customer, honestly and briefly, why a person is coming.
-func handoffNotice(reasons []string) string {
+func (t Turn) handoff(lang string, reasons []string) Decision {
+	return Decision{Action: Handoff, Reasons: reasons, Body: handoffNotice(lang, reasons), Kind: model.TurnHandoff,
+		Intent: t.Triage.Intent, Language: lang, Confidence: t.Triage.Confidence}
+}
+
+// HandoffNotice tells the customer, honestly and briefly and in their
+// language, why a person is coming.
+func HandoffNotice(lang string, reasons []string) string { return handoffNotice(lang, reasons) }
+
+func handoffNotice(lang string, reasons []string) string {
 	has := func(prefix string) bool {
 		for _, r := range reasons {
 			if strings.HasPrefix(r, prefix) {
@@ -111,25 +242,32 @@ func handoffNotice(reasons []string) string {
 		}
 		return false
 	}
+	p := words(lang)
 	switch {
 	case has(triage.ReasonHumanRequest):
-		return "Of course — I'm connecting you with a person now."
+		return p.handoffHuman
 	case has(triage.ReasonSensitive):
-		return "This is something a person should help you with. I'm connecting you with one of our team now."
+		return p.handoffSensitive
 	case has(triage.ReasonAnger), has(triage.ReasonFrustration):
-		return "I'm sorry this has been frustrating. I'm bringing in a person who can sort it out with you."
-	case has(ReasonRepeated), has(ReasonStillUnclear):
-		return "It looks like I haven't been able to help with this, so I'm bringing in a person."
+		return p.handoffUpset
+	case has(ReasonActionFailed):
+		return p.handoffActionFailed
+	case has(ReasonNotVerified):
+		return p.handoffNotVerified
+	case has(ReasonRepeated), has(ReasonStillUnclear), has(ReasonNotHelpful):
+		return p.handoffCircles
 	default:
-		return "I'm not sure I can answer that well, so I'm connecting you with a person."
+		return p.handoffDefault
 	}
 }
 
-func clarify(t Turn) Decision {
+func (t Turn) clarify(lang string) Decision {
 	tr := t.Triage
-	d := Decision{Action: Clarify, Reasons: tr.Reasons}
-	if tr.OutOfScope {
-		d.Body = "I can help with questions about your account, cards, payments and refunds. Could you tell me a bit more about what you need? You can also ask for a person at any time."
+	p := words(lang)
+	d := Decision{Action: Clarify, Reasons: slices.Clone(tr.Reasons), Kind: model.TurnClarify, Intent: tr.Intent, Language: lang, Confidence: tr.Confidence}
+	// The intent model reads English: its guesses at another language are noise.
+	if tr.OutOfScope || tr.Language != "en" {
+		d.Body = p.outOfScope
 		return d
 	}
 	var options []string
@@ -145,11 +283,11 @@ func clarify(t Turn) Decision {
 	}
 	switch len(options) {
 	case 0:
-		d.Body = "Could you tell me a bit more about what you need?"
+		d.Body = p.clarifyOpen
 	case 1:
-		d.Body = fmt.Sprintf("Just to be sure I understand: is your question about %s?", options[0])
+		d.Body = fmt.Sprintf(p.clarifyOne, options[0])
 	default:
-		d.Body = fmt.Sprintf("Just to be sure I understand: is your question about %s, or %s?", options[0], options[1])
+		d.Body = fmt.Sprintf(p.clarifyTwo, options[0], options[1])
 	}
 	return d
 }
@@ -159,16 +297,31 @@ func humanize(intent string) string {
 	return strings.ToLower(strings.ReplaceAll(strings.TrimSuffix(intent, "?"), "_", " "))
 }
 
+// replyLanguage is the language the assistant speaks: the message's when it
+// has words in it, else the customer's locale's, else English.
+func replyLanguage(detected, locale string) string {
+	for _, l := range []string{detected, baseLanguage(locale)} {
+		if Phrased(l) {
+			return l
+		}
+	}
+	return "en"
+}
+
 // languages is the order in which to look for an article: the message's
 // language, the customer's locale, then English.
 func languages(detected, locale string) []string {
 	out := []string{}
 	for _, l := range []string{detected, baseLanguage(locale), "en"} {
-		if l != "" && !contains(out, l) {
+		if l != "" && !slices.Contains(out, l) {
 			out = append(out, l)
 		}
 	}
 	return out
+}
+
+func articleIn(articles []*model.Article, intent, lang string) *model.Article {
+	return articleFor(articles, intent, []string{lang})
 }
 
 func articleFor(articles []*model.Article, intent string, langs []string) *model.Article {
@@ -177,7 +330,7 @@ func articleFor(articles []*model.Article, intent string, langs []string) *model
 	}
 	for _, lang := range langs {
 		for _, a := range articles {
-			if a.Language == lang && contains(a.Intents, intent) {
+			if a.Published && a.Language == lang && slices.Contains(a.Intents, intent) {
 				return a
 			}
 		}
@@ -185,53 +338,120 @@ func articleFor(articles []*model.Article, intent string, langs []string) *model
 	return nil
 }
 
-// Thresholds for a "clear" full-text match, used when no article names the intent.
+// Translation is the article in language lang that answers what a answers
+// (the same first intent), or nil.
+func Translation(articles []*model.Article, a *model.Article, lang string) *model.Article {
+	if a.Language == lang {
+		return a
+	}
+	if len(a.Intents) == 0 {
+		return nil
+	}
+	return articleIn(articles, a.Intents[0], lang)
+}
+
+func firstIntent(a *model.Article) string {
+	if len(a.Intents) > 0 {
+		return a.Intents[0]
+	}
+	return ""
+}
+
+// Thresholds for a "clear" full-text match.
 const (
 	minCoverage = 0.6 // share of the question's meaning the article covers
 	minMatched  = 2   // distinct content words in common
-	minLead     = 1.2 // top score over the runner-up's
+	minLead     = 1.5 // top score over the runner-up's
 )
 
-func searchClear(idx *knowledge.Index, message, language string) *model.Article {
+// searchClear finds the article that clearly answers the message: in the
+// message's language, else (for English or an unsupported language) in any.
+func (t Turn) searchClear(language string) (*model.Article, knowledge.Hit) {
+	return SearchClear(t.Index, t.Message, language)
+}
+
+// SearchClear returns the article a clear full-text match for message in
+// language finds, or nil: coverage, matched words and lead over the
+// runner-up must all be convincing.
+func SearchClear(idx *knowledge.Index, message, language string) (*model.Article, knowledge.Hit) {
 	if idx == nil {
-		return nil
+		return nil, knowledge.Hit{}
 	}
 	hits := idx.Search(message, language, 2)
-	if len(hits) == 0 && language != "en" {
+	if len(hits) == 0 && !knowledge.Stemmed(language) {
 		hits = idx.Search(message, "", 2)
 	}
 	if len(hits) == 0 {
-		return nil
+		return nil, knowledge.Hit{}
 	}
 	top := hits[0]
 	if top.Coverage < minCoverage || top.Matched < minMatched {
-		return nil
+		return nil, knowledge.Hit{}
 	}
-	if len(hits) > 1 && top.Score < minLead*hits[1].Score {
-		return nil
+	if len(hits) > 1 && top.Score < minLead*hits[1].Score && !sameAnswer(top.Article, hits[1].Article) {
+		return nil, knowledge.Hit{}
 	}
-	return top.Article
+	return top.Article, top
 }
 
-func citedBefore(history []*model.Message, articleID int64) bool {
-	for _, m := range history {
-		if m.AuthorKind == model.AuthorAssistant && m.Citation != nil && m.Citation.ArticleID == articleID {
+// sameAnswer: two articles that answer the same intents (translations)
+// do not compete.
+func sameAnswer(a, b *model.Article) bool {
+	return len(a.Intents) > 0 && len(b.Intents) > 0 && a.Intents[0] == b.Intents[0]
+}
+
+func lastTurn(turns []model.AssistantTurn) *model.AssistantTurn {
+	if len(turns) == 0 {
+		return nil
+	}
+	return &turns[len(turns)-1]
+}
+
+func (t Turn) hasTurn(kind string) bool {
+	for _, tt := range t.Turns {
+		if tt.Kind == kind {
 			return true
 		}
 	}
 	return false
 }
 
-// clarifiedBefore reports whether the assistant's last word was a question
-// back (an assistant message with no citation): a second unclear turn goes
-// to a person rather than round the same loop.
-func clarifiedBefore(history []*model.Message) bool {
-	for i := len(history) - 1; i >= 0; i-- {
-		switch history[i].AuthorKind {
-		case model.AuthorAssistant:
-			return history[i].Citation == nil
-		case model.AuthorAgent, model.AuthorSystem:
-			return false
+// answeredBefore reports whether the assistant already gave this answer
+// (this article, or a translation of it) in the conversation.
+func (t Turn) answeredBefore(a *model.Article) bool {
+	for _, tt := range t.Turns {
+		if tt.ArticleID == 0 {
+			continue
+		}
+		if tt.ArticleID == a.ID {
+			return true
+		}
+		for _, other := range t.Articles {
+			if other.ID == tt.ArticleID && sameAnswer(other, a) {
+				return true
+			}
+		}
+	}
+	// Conversations from before turns were recorded: their citations.
+	if len(t.Turns) == 0 {
+		for _, m := range t.History {
+			if m.AuthorKind == model.AuthorAssistant && m.Citation != nil && m.Citation.ArticleID == a.ID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// repeated reports whether the customer asks what they already asked.
+func (t Turn) repeated(lang string) bool {
+	hist := t.History
+	if n := len(hist); n > 0 && hist[n-1].AuthorKind == model.AuthorCustomer && hist[n-1].Body == t.Message {
+		hist = hist[:n-1]
+	}
+	for _, m := range hist {
+		if m.AuthorKind == model.AuthorCustomer && sameQuestion(m.Body, t.Message, lang) {
+			return true
 		}
 	}
 	return false
@@ -243,13 +463,4 @@ func baseLanguage(locale string) string {
 		locale = locale[:i]
 	}
 	return locale
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

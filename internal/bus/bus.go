@@ -1,63 +1,130 @@
-// Package bus carries "something changed" signals between the parts of one
-// Tandem process: the store is the source of truth, and a signal only tells a
-// reader (a WebSocket stream, the dispatcher) to look again. Signals to one
-// subscriber coalesce, so a slow reader never blocks a writer and never
-// misses that there is something new.
+// Package bus carries "something changed" signals and small jobs between
+// the parts of Tandem: inside one process (Memory) or between the nodes of a
+// cluster (NATS, with JetStream for the jobs). The store is the source of
+// truth everywhere: a signal only tells a reader (a WebSocket stream, the
+// dispatcher) to look again, and a job only says what to look at.
+//
+// Signals to one subscriber coalesce, so a slow reader never blocks a writer
+// and never misses that there is something new. Jobs go to durable work
+// queues: each job is handled by one worker, at least once — a job whose
+// handler fails, or whose worker dies, is delivered again.
+//
+// internal/bus/bustest holds the conformance suite both implementations pass.
 package bus
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
-// Memory is the in-process bus.
-type Memory struct {
-	mu   sync.Mutex
-	subs map[string]map[*Subscription]struct{}
+// Bus is what Tandem needs from an event bus. Two implementations exist:
+// Memory (one process) and NATS (a cluster).
+type Bus interface {
+	// Publish signals every subscriber of topic, on every node, without blocking.
+	Publish(topic string)
+	// Subscribe starts receiving signals for topic. Call Close when done.
+	Subscribe(topic string) *Subscription
+	// Enqueue adds a job to a durable work queue. When it returns nil the
+	// job will be handled by one worker of the queue, at least once.
+	Enqueue(ctx context.Context, queue, job string) error
+	// Work handles the jobs of queue, one at a time, until ctx ends. A job
+	// whose handler returns an error is delivered again later. Every node
+	// may run a worker for the same queue: each job goes to one of them.
+	Work(ctx context.Context, queue string, handle Handler) error
+	// Close releases the bus.
+	Close() error
 }
 
-// NewMemory returns an empty in-process bus.
-func NewMemory() *Memory {
-	return &Memory{subs: map[string]map[*Subscription]struct{}{}}
-}
+// Handler handles one job of a work queue.
+type Handler func(ctx context.Context, job string) error
+
+// Compile-time guards: both implementations are Buses.
+var (
+	_ Bus = (*Memory)(nil)
+	_ Bus = (*NATS)(nil)
+)
 
 // Subscription receives a signal on C after each Publish to its topic;
 // several publishes before a receive arrive as one signal.
 type Subscription struct {
 	C     <-chan struct{}
 	c     chan struct{}
-	topic string
-	bus   *Memory
+	once  sync.Once
+	close func()
 }
 
-// Subscribe starts receiving signals for topic. Call Close when done.
-func (b *Memory) Subscribe(topic string) *Subscription {
+func newSubscription(close func(*Subscription)) *Subscription {
 	c := make(chan struct{}, 1)
-	s := &Subscription{C: c, c: c, topic: topic, bus: b}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.subs[topic] == nil {
-		b.subs[topic] = map[*Subscription]struct{}{}
-	}
-	b.subs[topic][s] = struct{}{}
+	s := &Subscription{C: c, c: c}
+	s.close = func() { close(s) }
 	return s
 }
 
-// Publish signals every subscriber of topic without blocking.
-func (b *Memory) Publish(topic string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for s := range b.subs[topic] {
-		select {
-		case s.c <- struct{}{}:
-		default: // a signal is already waiting: the reader will look anyway
+// signal wakes the reader unless a signal is already waiting.
+func (s *Subscription) signal() {
+	select {
+	case s.c <- struct{}{}:
+	default: // a signal is already waiting: the reader will look anyway
+	}
+}
+
+// Close stops the subscription; calling it again does nothing.
+func (s *Subscription) Close() { s.once.Do(s.close) }
+
+// hub fans signals out to the local subscribers of each topic.
+type hub struct {
+	mu   sync.Mutex
+	subs map[string]map[*Subscription]struct{}
+	// first and last are told when a topic gains its first subscriber and
+	// loses its last (NATS subscribes to the subject only while needed).
+	first, last func(topic string)
+}
+
+func (h *hub) subscribe(topic string) *Subscription {
+	s := newSubscription(func(s *Subscription) { h.unsubscribe(topic, s) })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.subs == nil {
+		h.subs = map[string]map[*Subscription]struct{}{}
+	}
+	if h.subs[topic] == nil {
+		h.subs[topic] = map[*Subscription]struct{}{}
+		if h.first != nil {
+			h.first(topic)
+		}
+	}
+	h.subs[topic][s] = struct{}{}
+	return s
+}
+
+func (h *hub) unsubscribe(topic string, s *Subscription) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.subs[topic], s)
+	if len(h.subs[topic]) == 0 && h.subs[topic] != nil {
+		delete(h.subs, topic)
+		if h.last != nil {
+			h.last(topic)
 		}
 	}
 }
 
-// Close stops the subscription.
-func (s *Subscription) Close() {
-	s.bus.mu.Lock()
-	defer s.bus.mu.Unlock()
-	delete(s.bus.subs[s.topic], s)
-	if len(s.bus.subs[s.topic]) == 0 {
-		delete(s.bus.subs, s.topic)
+func (h *hub) publish(topic string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs[topic] {
+		s.signal()
+	}
+}
+
+// signalAll wakes every subscriber: after a gap in which signals may have
+// been lost (a reconnect), everyone looks again.
+func (h *hub) signalAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, subs := range h.subs {
+		for s := range subs {
+			s.signal()
+		}
 	}
 }

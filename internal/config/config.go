@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -25,10 +26,36 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// PublicURL is how users reach this server; it is used in printed links.
 	PublicURL string
+	// DB is the database: a postgres:// URL, or empty for the embedded
+	// SQLite file under DataDir (DBPath).
+	DB string
+	// NATSURL is the NATS server (with JetStream) the nodes of a cluster
+	// share; empty means the in-process bus (a single node).
+	NATSURL string
+	// NATSPrefix starts the subjects and names the JetStream stream of this
+	// cluster, so several clusters can share one NATS server.
+	NATSPrefix string
+	// LLMURL, LLMModel and LLMAPIKey name an optional OpenAI-compatible
+	// chat-completions endpoint that may phrase the assistant's answers
+	// from its sources; empty URL = off. LLMTimeout bounds each call.
+	LLMURL     string
+	LLMModel   string
+	LLMAPIKey  string
+	LLMTimeout time.Duration
+	// ActionTimeout bounds each call the assistant makes to a business's API.
+	ActionTimeout time.Duration
 }
 
 // DBPath is the SQLite database file under the data directory.
 func (c Config) DBPath() string { return filepath.Join(c.DataDir, "tandem.db") }
+
+// Database is what the store opens: the --db URL, or the SQLite file.
+func (c Config) Database() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return c.DBPath()
+}
 
 // option describes one setting: its flag, its environment variable, its help.
 type option struct {
@@ -52,8 +79,33 @@ var options = []option{
 	{"log-format", "TANDEM_LOG_FORMAT", "log format: text or json", func(fs *flag.FlagSet, c *Config) {
 		fs.StringVar(&c.LogFormat, "log-format", "text", "")
 	}},
+	{"db", "TANDEM_DB", "database: postgres://user:pass@host:5432/db?sslmode=… for PostgreSQL (several nodes), or empty for SQLite under --data-dir", func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.DB, "db", "", "")
+	}},
+	{"nats-url", "TANDEM_NATS_URL", "NATS server with JetStream shared by the nodes of a cluster (nats://host:4222), or empty for one node; --nats for short", func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.NATSURL, "nats-url", "", "")
+		fs.StringVar(&c.NATSURL, "nats", "", "the same as --nats-url")
+	}},
+	{"nats-prefix", "TANDEM_NATS_PREFIX", "subject prefix of this cluster on NATS (its work-queue stream is PREFIX_WORK, upper-cased)", func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.NATSPrefix, "nats-prefix", "tandem", "")
+	}},
 	{"shutdown-timeout", "TANDEM_SHUTDOWN_TIMEOUT", "how long in-flight requests may take to finish on shutdown", func(fs *flag.FlagSet, c *Config) {
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "")
+	}},
+	{"llm-url", "TANDEM_LLM_URL", "optional OpenAI-compatible chat-completions endpoint (e.g. http://localhost:11434/v1) that phrases answers from articles; off when empty", func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.LLMURL, "llm-url", "", "")
+	}},
+	{"llm-model", "TANDEM_LLM_MODEL", "model name sent to the LLM endpoint", func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.LLMModel, "llm-model", "", "")
+	}},
+	{"llm-api-key", "TANDEM_LLM_API_KEY", "API key for the LLM endpoint (sent as a Bearer token; never logged)", func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.LLMAPIKey, "llm-api-key", "", "")
+	}},
+	{"llm-timeout", "TANDEM_LLM_TIMEOUT", "how long an LLM call may take before the article's own text is used", func(fs *flag.FlagSet, c *Config) {
+		fs.DurationVar(&c.LLMTimeout, "llm-timeout", 8*time.Second, "")
+	}},
+	{"action-timeout", "TANDEM_ACTION_TIMEOUT", "how long a call to a business's API (an action) may take before the assistant hands over", func(fs *flag.FlagSet, c *Config) {
+		fs.DurationVar(&c.ActionTimeout, "action-timeout", 5*time.Second, "")
 	}},
 }
 
@@ -109,8 +161,28 @@ func (c *Config) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
 	}
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		errs = append(errs, fmt.Errorf("--db %q: want a postgres:// URL (leave it empty for SQLite under --data-dir)", redactURL(c.DB)))
+	}
+	if c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {
+		errs = append(errs, fmt.Errorf("--nats-url %q: want a nats:// URL", redactURL(c.NATSURL)))
+	}
+	if !validToken(c.NATSPrefix) {
+		errs = append(errs, fmt.Errorf("--nats-prefix %q: want letters, digits, '-' and '_' only", c.NATSPrefix))
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
+	}
+	if c.LLMURL != "" {
+		if u, err := url.Parse(c.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--llm-url %q: want an http(s) URL", redactURL(c.LLMURL)))
+		}
+		if strings.TrimSpace(c.LLMModel) == "" {
+			errs = append(errs, errors.New("--llm-model is required with --llm-url"))
+		}
+	}
+	if c.LLMTimeout < 0 || c.ActionTimeout < 0 {
+		errs = append(errs, errors.New("--llm-timeout and --action-timeout must not be negative"))
 	}
 	if c.PublicURL == "" {
 		host, port, _ := net.SplitHostPort(c.Addr)
@@ -133,4 +205,27 @@ func (c Config) Logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// redactURL hides a password in a URL before it is shown.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// validToken reports whether s can be one NATS subject token and part of a
+// stream name.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

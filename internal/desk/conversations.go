@@ -3,19 +3,12 @@ package desk
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
-	"time"
 
-	"github.com/tandem-desk/tandem/internal/assistant"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/triage"
 )
-
-// defaultHandleTime stands in for the average handling time until a
-// workspace has history of its own.
-const defaultHandleTime = 4 * time.Minute
 
 // conversationFor loads a conversation the actor may see: staff see their
 // workspace's, a customer only their own. Anything else is "not found", so
@@ -63,34 +56,16 @@ func (d *Desk) Conversation(ctx context.Context, a Actor, id int64) (*model.Conv
 	if a.Kind == KindCustomer {
 		conv.Triage = nil
 	}
-	if conv.Status == model.StatusQueued {
-		st, err := d.store.QueueStats(ctx, conv)
-		if err != nil {
-			return nil, err
-		}
-		conv.Queue = queueInfo(st)
+	if err := d.decorate(ctx, a, conv); err != nil {
+		return nil, err
+	}
+	if err := d.decorateRouting(ctx, conv); err != nil {
+		return nil, err
+	}
+	if err := d.decorateCSAT(ctx, conv); err != nil {
+		return nil, err
 	}
 	return conv, nil
-}
-
-// queueInfo turns staffing into what the customer is told. The estimate is
-// deliberately simple: the conversations ahead that free slots cannot take
-// at once, each worked off at the recent handling time, shared among the
-// available agents.
-func queueInfo(st store.QueueStats) *model.QueueInfo {
-	info := &model.QueueInfo{Position: st.Position, AgentsOnline: st.AgentsAvailable}
-	if st.AgentsAvailable == 0 {
-		return info
-	}
-	handle := st.AvgHandle
-	if handle <= 0 {
-		handle = defaultHandleTime
-	}
-	if ahead := st.Position - st.FreeSlots; ahead > 0 {
-		wait := time.Duration(ahead) * handle / time.Duration(st.AgentsAvailable)
-		info.ExpectedWaitSeconds = int(math.Ceil(wait.Seconds()))
-	}
-	return info
 }
 
 // ConversationQuery filters a conversation list.
@@ -228,6 +203,11 @@ func (d *Desk) read(ctx context.Context, conv *model.Conversation, msg *model.Me
 	}
 	if tr.OutOfScope {
 		summary.Intent, summary.IntentConfidence = "", 0 // an off-topic guess would mislead routing
+		if conv.Triage != nil {
+			// "I want a person" says nothing of the matter: what the
+			// conversation is about stays known, for the skills it needs.
+			summary.Intent, summary.IntentConfidence = conv.Triage.Intent, conv.Triage.IntentConfidence
+		}
 	}
 	if tr.Sensitive != nil {
 		summary.Sensitive = string(*tr.Sensitive)
@@ -237,38 +217,28 @@ func (d *Desk) read(ctx context.Context, conv *model.Conversation, msg *model.Me
 	if err := d.store.SetConversationTriage(ctx, conv.WorkspaceID, conv.ID, summary); err != nil {
 		return nil, err
 	}
+	// Reopened straight to the queue by this message: the people need a packet.
+	if missing, err := d.packetMissing(ctx, conv); err != nil {
+		return nil, err
+	} else if missing {
+		cp := *conv
+		cp.Triage = &summary
+		d.buildPacket(ctx, &cp, conv.HandoffReason)
+	}
 	return &reading{ws: ws, cust: cust, history: history, triage: tr}, nil
 }
 
 // respond lets the assistant handle the customer's latest message, after
-// it is durably stored: triage reads it, the assistant answers, asks back,
-// or hands the conversation to a person.
+// it is durably stored: triage reads it, the assistant answers (from an
+// article or the business's API), asks back, resolves on the customer's
+// "yes, that helped", or hands the conversation to a person with a
+// handoff packet.
 func (d *Desk) respond(ctx context.Context, conv *model.Conversation, msg *model.Message) (*model.Conversation, error) {
 	r, err := d.read(ctx, conv, msg)
 	if err != nil {
 		return nil, err
 	}
-	ws, cust, history, tr := r.ws, r.cust, r.history, r.triage
-	kb, err := d.knowledge(ctx, conv.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
-	decision := assistant.Respond(assistant.Turn{
-		Message: msg.Body, Triage: tr, History: history, Articles: kb.articles, Index: kb.index, Locale: cust.Locale,
-		ArticleURL: func(art *model.Article) string { return fmt.Sprintf("/help/%s/articles/%d", ws.Slug, art.ID) },
-	})
-	if decision.Action == assistant.Handoff {
-		return d.handoff(ctx, conv, decision.Reason(), model.AuthorAssistant, ws.AssistantName, decision.Body)
-	}
-	_, conv, _, err = d.store.AddMessage(ctx, store.NewMessage{
-		WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: model.AuthorAssistant,
-		AuthorName: ws.AssistantName, Body: decision.Body, Citation: decision.Citation,
-	}, d.now())
-	if err != nil {
-		return nil, err
-	}
-	d.changed(conv.WorkspaceID)
-	return conv, nil
+	return d.converse(ctx, conv, msg, r)
 }
 
 // Handoff puts a conversation in the queue for a person, at once, whatever
@@ -303,6 +273,8 @@ func (d *Desk) handoff(ctx context.Context, conv *model.Conversation, reason str
 		if err != nil {
 			return nil, err
 		}
+		// The packet is there before anyone is offered the conversation.
+		d.buildPacket(ctx, queued, reason)
 		d.changed(conv.WorkspaceID)
 		d.Kick(conv.WorkspaceID)
 	}

@@ -57,7 +57,7 @@ func (a Actor) IsStaff() bool { return a.Kind == KindAgent || a.Kind == KindAdmi
 // Options configure a Desk.
 type Options struct {
 	Store  *store.Store
-	Bus    *bus.Memory
+	Bus    bus.Bus
 	Logger *slog.Logger
 	// Triage reads customer messages for the assistant; required.
 	Triage *triage.Engine
@@ -66,12 +66,18 @@ type Options struct {
 	// CustomerSessionTTL and StaffSessionTTL bound token lifetimes.
 	CustomerSessionTTL time.Duration
 	StaffSessionTTL    time.Duration
+	// OnEvents is told, without blocking, that a workspace has new events
+	// (the webhook sender listens); optional.
+	OnEvents func(workspaceID int64)
+	// Assistant holds the assistant's optional parts: an LLM to phrase
+	// answers, the client that calls business actions.
+	Assistant AssistantOptions
 }
 
 // Desk runs the use cases. Create it with New and start dispatch with Run.
 type Desk struct {
 	store  *store.Store
-	bus    *bus.Memory
+	bus    bus.Bus
 	log    *slog.Logger
 	now    func() time.Time
 	triage *triage.Engine
@@ -82,13 +88,17 @@ type Desk struct {
 	kb   map[int64]*knowledgeBase
 
 	dispatch dispatcher
+	queue    queueState
+	cluster  clusterState
+	assist   assistantDeps
+	onEvents func(workspaceID int64)
 }
 
 // New returns a Desk.
 func New(o Options) *Desk {
 	d := &Desk{
 		store: o.Store, bus: o.Bus, log: o.Logger, triage: o.Triage,
-		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL,
+		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL, onEvents: o.OnEvents,
 		kb: map[int64]*knowledgeBase{},
 	}
 	clock := o.Now
@@ -107,6 +117,7 @@ func New(o Options) *Desk {
 	if d.staffTTL <= 0 {
 		d.staffTTL = 12 * time.Hour
 	}
+	d.assist = newAssistantDeps(o.Assistant, d.now)
 	d.dispatch.init()
 	return d
 }
@@ -115,7 +126,12 @@ func New(o Options) *Desk {
 func Topic(workspaceID int64) string { return fmt.Sprintf("workspace.%d.events", workspaceID) }
 
 // changed tells readers of the workspace's event log to look again.
-func (d *Desk) changed(workspaceID int64) { d.bus.Publish(Topic(workspaceID)) }
+func (d *Desk) changed(workspaceID int64) {
+	d.bus.Publish(Topic(workspaceID))
+	if d.onEvents != nil {
+		d.onEvents(workspaceID)
+	}
+}
 
 // WidgetSession is what a widget sends to open a customer session.
 type WidgetSession struct {
@@ -125,6 +141,10 @@ type WidgetSession struct {
 	Email      string
 	Locale     string
 	UserHash   string
+	// Origin is the request's Origin header and Host the server's host as
+	// the request named it: see checkOrigin (settings.go).
+	Origin string
+	Host   string
 }
 
 // OpenWidgetSession identifies a customer and returns their bearer token.
@@ -145,6 +165,9 @@ func (d *Desk) OpenWidgetSession(ctx context.Context, req WidgetSession) (string
 	}
 	ws, err := d.store.WorkspaceBySlug(ctx, req.Workspace)
 	if err != nil {
+		return "", nil, err
+	}
+	if err := d.checkOrigin(ctx, ws, req.Origin, req.Host); err != nil {
 		return "", nil, err
 	}
 	verified := false
@@ -285,7 +308,11 @@ func (d *Desk) Agents(ctx context.Context, a Actor) ([]*model.Agent, error) {
 	if err := requireStaff(a); err != nil {
 		return nil, err
 	}
-	return d.store.Agents(ctx, a.WorkspaceID)
+	list, err := d.store.Agents(ctx, a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return list, d.store.FillRoutingProfiles(ctx, list) // skills, languages, certifications, offer statistics
 }
 
 // SetStatus changes the calling agent's status. Going available triggers

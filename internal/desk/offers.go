@@ -30,6 +30,7 @@ func (d *Desk) AcceptOffer(ctx context.Context, a Actor, offerID int64) (*model.
 		return nil, nil, err
 	}
 	d.changed(a.WorkspaceID)
+	d.Kick(a.WorkspaceID) // the queue moved up: the customers waiting are told
 	return offer, conv, nil
 }
 
@@ -92,8 +93,12 @@ func (d *Desk) dueRechecks(now time.Time) time.Time {
 
 // Kick asks the dispatcher to look at a workspace's queue: a conversation
 // was queued, an agent became available, a slot freed, an offer was let go.
-// It never blocks.
+// With a bus shared by several nodes the kick is a durable job that one
+// node's dispatcher takes (see cluster.go); it returns once the bus has it.
 func (d *Desk) Kick(workspaceID int64) {
+	if d.enqueueKick(workspaceID) {
+		return // a durable trigger on the bus: some node's dispatcher takes it
+	}
 	d.dispatch.mu.Lock()
 	d.dispatch.dirty[workspaceID] = true
 	d.dispatch.mu.Unlock()
@@ -105,8 +110,10 @@ func (d *Desk) Kick(workspaceID int64) {
 
 // Run dispatches until ctx ends. It reacts to kicks and wakes exactly when
 // the earliest pending offer expires or an agent's cooldown on a declined
-// conversation ends — there is no periodic sweep. On start
-// it looks at every workspace, so nothing queued before a restart waits.
+// conversation ends; beyond that it only looks, every idleRecheck, for
+// workspaces with people waiting (a safety net for a trigger lost with a
+// killed node, see cluster.go). On start it looks at every workspace, so
+// nothing queued before a restart waits.
 func (d *Desk) Run(ctx context.Context) error {
 	workspaces, err := d.store.Workspaces(ctx)
 	if err != nil {
@@ -115,6 +122,15 @@ func (d *Desk) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	// Kicks from any node arrive as jobs of the bus's dispatch queue, and
+	// offers made anywhere move the deadline this node waits for.
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	defer stopWorker()
+	go d.consumeKicks(workerCtx)
+	d.cluster.working.Store(true)
+	defer d.cluster.working.Store(false)
+	offersMade := d.bus.Subscribe(TopicOffers)
+	defer offersMade.Close()
 	for _, ws := range workspaces {
 		d.Kick(ws.ID)
 	}
@@ -123,13 +139,14 @@ func (d *Desk) Run(ctx context.Context) error {
 	for {
 		d.expire(ctx)
 		d.dueRechecks(d.now())
+		d.sweepWaiting(ctx)
 		d.dispatchDirty(ctx)
-		wait := time.Hour
+		wait := idleRecheck
 		if deadline, ok, err := d.store.NextOfferDeadline(ctx); err != nil {
 			d.log.Error("dispatch: next deadline", "err", err)
 			wait = time.Second // the database hiccuped: try again soon
 		} else if ok {
-			wait = max(deadline.Sub(d.now()), 0)
+			wait = min(wait, max(deadline.Sub(d.now()), 0))
 		}
 		if next := d.dueRechecks(d.now()); !next.IsZero() {
 			wait = min(wait, max(next.Sub(d.now()), 0))
@@ -139,6 +156,7 @@ func (d *Desk) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-d.dispatch.wake:
+		case <-offersMade.C:
 		case <-timer.C:
 		}
 	}
@@ -156,6 +174,8 @@ func (d *Desk) expire(ctx context.Context) {
 		d.changed(o.WorkspaceID)
 		d.markDirty(o.WorkspaceID)
 	}
+	// Agents who let too many offers in a row run out are set away.
+	d.autoAway(ctx, expired)
 }
 
 func (d *Desk) markDirty(workspaceID int64) {
@@ -165,10 +185,8 @@ func (d *Desk) markDirty(workspaceID int64) {
 }
 
 func (d *Desk) dispatchDirty(ctx context.Context) {
-	d.dispatch.mu.Lock()
-	dirty := d.dispatch.dirty
-	d.dispatch.dirty = map[int64]bool{}
-	d.dispatch.mu.Unlock()
+	dirty, pass := d.takeDirty()
+	defer d.finishPass(pass)
 	for ws := range dirty {
 		if err := d.dispatchWorkspace(ctx, ws); err != nil && ctx.Err() == nil {
 			d.log.Error("dispatch", "workspace", ws, "err", err)
@@ -180,52 +198,52 @@ func (d *Desk) dispatchDirty(ctx context.Context) {
 // dispatchWorkspace asks the routing policy what to offer and makes the
 // offers. The store re-checks every offer in its transaction, so a plan made
 // on a stale snapshot (another node, a concurrent accept) loses nothing: the
-// offer is refused and the next kick plans again.
+// offer is refused and the workspace is planned again a moment later — on a
+// fresh snapshot, since the refusal may have left a slot without an offer.
 func (d *Desk) dispatchWorkspace(ctx context.Context, workspaceID int64) error {
-	ws, err := d.store.WorkspaceByID(ctx, workspaceID)
+	set, err := d.routingSettings(ctx, workspaceID)
 	if err != nil {
 		return err
-	}
-	snap, err := d.store.DispatchSnapshot(ctx, workspaceID)
-	if err != nil {
-		return err
-	}
-	if len(snap.Queue) == 0 || len(snap.Agents) == 0 {
-		return nil
 	}
 	now := d.now()
-	made := 0
-	plan, recheck := routing.Plan(routingSnapshot(snap), now)
-	if !recheck.IsZero() {
-		d.recheckAt(workspaceID, recheck)
+	head, err := d.store.HeadSeq(ctx, workspaceID)
+	if err != nil {
+		return err
 	}
-	for _, o := range plan {
-		offer, err := d.store.CreateOffer(ctx, workspaceID, o.ConversationID, o.AgentID, now.Add(ws.OfferTimeout), now)
+	snap, err := d.snapshot(ctx, workspaceID, set, now)
+	if err != nil {
+		return err
+	}
+	if len(snap.Queue) == 0 {
+		return nil
+	}
+	res := routing.Plan(snap, now)
+	if !res.Recheck.IsZero() {
+		d.recheckAt(workspaceID, res.Recheck)
+	}
+	d.applyRescinds(ctx, workspaceID, res.Rescind, now)
+	d.recordWidenings(ctx, &snap, res.Widened, now)
+	made, refused := 0, 0
+	for _, o := range res.Offers {
+		offer, err := d.store.CreateOfferInRing(ctx, workspaceID, o.ConversationID, o.AgentID, o.Ring, o.ExpiresAt, now)
 		if errors.Is(err, store.ErrConflict) {
 			d.log.Debug("dispatch: offer refused", "conversation", o.ConversationID, "agent", o.AgentID, "err", err)
+			refused++
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("offer conversation %d to agent %d: %w", o.ConversationID, o.AgentID, err)
 		}
-		d.log.Info("offer made", "offer", offer.ID, "conversation", o.ConversationID, "agent", o.AgentID, "expires", offer.ExpiresAt)
+		d.log.Info("offer made", "offer", offer.ID, "conversation", o.ConversationID, "agent", o.AgentID, "ring", o.Ring, "expires", offer.ExpiresAt)
 		made++
 	}
 	if made > 0 {
 		d.changed(workspaceID)
+		d.offersMade()
 	}
-	return nil
-}
-
-func routingSnapshot(s *store.DispatchSnapshot) routing.Snapshot {
-	var out routing.Snapshot
-	for _, q := range s.Queue {
-		out.Queue = append(out.Queue, routing.Conversation{ID: q.ID, QueuedAt: q.QueuedAt, Tried: q.TriedAgents})
+	if refused > 0 {
+		d.recheckAt(workspaceID, d.now().Add(replanDelay))
 	}
-	for _, a := range s.Agents {
-		out.Agents = append(out.Agents, routing.Agent{
-			ID: a.ID, Capacity: a.Capacity, Active: a.Active, Pending: a.PendingOffers, IdleSince: a.StatusChangedAt, LastOfferedAt: a.LastOfferedAt,
-		})
-	}
-	return out
+	// Waiting customers learn where they now stand.
+	return d.tellQueue(ctx, workspaceID, head, &snap, now)
 }

@@ -135,6 +135,35 @@ type Agent struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	// Active is the number of conversations assigned to the agent now (derived).
 	Active int `json:"active_conversations"`
+	// QualityScore (0…1) counts in routing; StatusReason says why the
+	// system changed the status (e.g. offers missed in a row).
+	QualityScore float64 `json:"quality_score"`
+	StatusReason string  `json:"status_reason,omitempty"`
+	// The routing profile, filled where staff look at agents: skills
+	// with levels, languages (skills "lang:xx"), the workspaces (slugs)
+	// the agent is certified for, and how they answer offers.
+	Skills       []AgentSkill `json:"skills,omitempty"`
+	Languages    []string     `json:"languages,omitempty"`
+	CertifiedFor []string     `json:"certified_for,omitempty"`
+	OfferStats   *OfferStats  `json:"offer_stats,omitempty"`
+}
+
+// AgentSkill is a skill an agent has, at a level 1 (learning) … 5 (expert).
+type AgentSkill struct {
+	Name  string `json:"name"`
+	Level int    `json:"level"`
+}
+
+// OfferStats counts how an agent answered the offers made to them.
+type OfferStats struct {
+	Received int `json:"received"`
+	Accepted int `json:"accepted"`
+	Declined int `json:"declined"`
+	Expired  int `json:"expired"`
+	// AcceptanceRate is accepted / (accepted + declined + expired); 0 before any answer.
+	AcceptanceRate float64 `json:"acceptance_rate"`
+	// ExpiredInRow counts the offers in a row the agent let run out.
+	ExpiredInRow int `json:"expired_in_row"`
 }
 
 // Conversation is one support thread between a customer and the workspace.
@@ -163,6 +192,19 @@ type Conversation struct {
 	Queue *QueueInfo `json:"queue,omitempty"`
 	// Triage is what triage last read in the customer's words; staff only.
 	Triage *ConversationTriage `json:"triage,omitempty"`
+	// FollowUpEmail is where the customer asked to be answered when
+	// nobody could take the conversation at once.
+	FollowUpEmail string `json:"follow_up_email,omitempty"`
+	// ResolvedBy is "assistant" while the conversation stands resolved by
+	// the customer's "yes, that answered my question".
+	ResolvedBy string `json:"resolved_by,omitempty"`
+	// Handoff is the latest handoff packet; staff only.
+	Handoff *HandoffPacket `json:"handoff,omitempty"`
+	// AskFeedback says whether the widget asks "Did this answer your
+	// question?" under the assistant's answers (a workspace setting).
+	AskFeedback *bool `json:"ask_feedback,omitempty"`
+	// CSAT is the customer's rating, once they gave one (see admin.go).
+	CSAT *CSAT `json:"csat,omitempty"`
 }
 
 // ConversationTriage is the latest triage of a conversation's customer
@@ -178,7 +220,9 @@ type ConversationTriage struct {
 	Sensitive string `json:"sensitive,omitempty"`
 }
 
-// QueueInfo tells a waiting customer where they stand.
+// QueueInfo tells a waiting customer where they stand. AgentsOnline
+// counts the available agents who can take the conversation; 0 means
+// nobody who can is online, and ExpectedWaitSeconds is then unknown (0).
 type QueueInfo struct {
 	Position            int `json:"position"`
 	ExpectedWaitSeconds int `json:"expected_wait_seconds"`
@@ -220,6 +264,8 @@ type Offer struct {
 	DecidedAt      *time.Time    `json:"decided_at,omitempty"`
 	Conversation   *Conversation `json:"conversation,omitempty"`
 	Preview        string        `json:"preview,omitempty"`
+	// Ring is the bullseye ring the agent was chosen in (0: every skill asked for).
+	Ring int `json:"ring"`
 }
 
 // Article is a knowledge-base entry.
@@ -250,6 +296,14 @@ const (
 	EventOfferExpired         = "offer.expired"
 	EventOfferRescinded       = "offer.rescinded"
 	EventAgentStatusChanged   = "agent.status_changed"
+	// Routing: the required skills widened (staff only), the customer's
+	// place in the queue changed, the customer left an email for a
+	// follow-up, an admin changed an agent's profile or the routing settings.
+	EventConversationRingWidened  = "conversation.ring_widened"
+	EventConversationQueueUpdated = "conversation.queue_updated"
+	EventConversationFollowUp     = "conversation.follow_up_requested"
+	EventAgentUpdated             = "agent.updated"
+	EventRoutingSettingsUpdated   = "settings.routing_updated"
 )
 
 // Event is an append-only record of something that happened in a workspace.

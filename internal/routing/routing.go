@@ -1,137 +1,874 @@
 // Package routing is Tandem's dispatch policy: a pure function from a
-// snapshot of the queue and the available agents, and the time, to the
-// offers to make. It does no I/O and is deterministic, so the server and a
-// simulator can drive the very same code with a wall or a virtual clock.
+// snapshot — the available agents, the queued conversations, the pending
+// offers — and the time, to the offers to make, the offers to rescind and
+// the bullseye rings that widened. It does no I/O and is deterministic, so
+// the server drives it with the wall clock and the simulator (internal/sim)
+// drives the very same code with a virtual one.
+//
+// The policy in one paragraph: queued conversations are taken in priority
+// order (waiting time plus bounded boosts for VIP, frustration,
+// sensitivity and SLA risk, so nobody starves). Each goes to the best
+// eligible agent — available, certified for its workspace, with a free
+// slot and every skill its current ring requires — ranked by a weighted sum
+// of idle time, free capacity, quality, stickiness and skill level. A
+// conversation nobody eligible can take waits without blocking the ones
+// behind it, and its required skills widen ring by ring as it waits.
 package routing
 
 import (
-	"sort"
+	"math"
+	"reflect"
+	"slices"
 	"time"
+	"unsafe"
 )
 
 // Agent is an available agent as the policy sees them.
 type Agent struct {
 	ID       int64
 	Capacity int
-	// Active is conversations assigned now; Pending is offers awaiting an answer.
-	Active, Pending int
-	// IdleSince is when the agent last changed status; the longest idle is
-	// preferred among equally loaded agents.
+	// Active is the number of conversations assigned to the agent now.
+	Active int
+	// Skills maps a skill to the agent's level in it (1…5); languages are
+	// skills named "lang:xx".
+	Skills map[string]int
+	// Workspaces lists the workspaces the agent is certified for.
+	Workspaces []int64
+	// IdleSince is when the agent last got work or became available.
 	IdleSince time.Time
-	// LastOfferedAt spreads offers: the agent offered longest ago goes first.
-	LastOfferedAt *time.Time
+	// Quality is the agent's quality score, 0…1.
+	Quality float64
 }
 
-func (a Agent) free() int { return a.Capacity - a.Active - a.Pending }
-
-// Conversation is a queued conversation without a pending offer.
+// Conversation is a queued conversation.
 type Conversation struct {
-	ID       int64
-	QueuedAt time.Time
-	// Tried holds agents who already let an offer of this conversation go,
-	// with when. They get it again only when nobody else can take it.
+	ID          int64
+	WorkspaceID int64
+	QueuedAt    time.Time
+	// What triage read: they decide the skills and the priority.
+	Intent, Sensitive, Language string
+	Frustrated                  bool
+	// VIP is the customer's tier.
+	VIP bool
+	// Skills, when not nil, are the skills the conversation needs, primary
+	// first, instead of those its intent and sensitivity map to.
+	Skills []string
+	// PreviousAgentID served the same customer last, at PreviousAt.
+	PreviousAgentID int64
+	PreviousAt      time.Time
+	// Tried holds agents who already let an offer of this conversation
+	// go, with when. They get it again only when nobody else can take it,
+	// and not before their cooldown is over.
 	Tried map[int64]time.Time
+	// Ring is the ring already recorded for the conversation; Plan reports
+	// the rings it has widened to beyond this.
+	Ring int
+}
+
+// PendingOffer is an offer waiting for its agent's answer.
+type PendingOffer struct {
+	ID             int64
+	ConversationID int64
+	AgentID        int64
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
 }
 
 // Snapshot is the state the policy decides on.
 type Snapshot struct {
-	Queue  []Conversation
+	Settings Settings
+	// Agents are the available agents (status available); their pending
+	// offers are counted from Pending.
 	Agents []Agent
-	// Cooldown is how long an agent who passed on a conversation is spared
-	// from being offered it again; DefaultCooldown when zero.
-	Cooldown time.Duration
+	// Queue holds the queued conversations, with or without a pending offer.
+	Queue   []Conversation
+	Pending []PendingOffer
+	// StaffSkills lists every skill anyone on the staff has, available or
+	// not. A skill nobody has cannot narrow the search and is not required,
+	// so a workspace that has not set up skills routes to everyone. Nil
+	// means the skills of Agents.
+	StaffSkills []string
 }
 
-// DefaultCooldown spares an agent who declined the same offer at once.
-const DefaultCooldown = time.Minute
-
-// Offer is a decision: offer this conversation to this agent.
+// Offer is a decision: offer this conversation to this agent until ExpiresAt.
 type Offer struct {
 	ConversationID int64
 	AgentID        int64
+	// Ring is the bullseye ring the agent was chosen in.
+	Ring      int
+	ExpiresAt time.Time
 }
 
-// Plan returns the offers to make now: the oldest conversation first, each
-// to the best agent with a free slot. Best means not yet tried on this
-// conversation, then the least loaded, then offered longest ago, then idle
-// longest, then the lowest id (for determinism). An agent who passed on a
-// conversation gets it again only when nobody else can take it and their
-// cooldown is over; recheck is then when the first cooldown ends (zero when
-// nothing waits on one), so the caller knows when to plan again.
-func Plan(s Snapshot, now time.Time) (offers []Offer, recheck time.Time) {
-	cooldown := s.Cooldown
-	if cooldown <= 0 {
-		cooldown = DefaultCooldown
+// Rescind reasons.
+const (
+	RescindUnavailable  = "agent_unavailable"
+	RescindNotCertified = "agent_not_certified"
+	RescindOverCapacity = "agent_over_capacity"
+)
+
+// Rescind is a pending offer to withdraw, and why.
+type Rescind struct {
+	OfferID int64
+	Reason  string
+}
+
+// Widening records that a conversation's required skills widened to a ring.
+type Widening struct {
+	ConversationID int64
+	Ring           int
+	// Skills are the skills still required in the new ring.
+	Skills []string
+}
+
+// Result is what the policy decided.
+type Result struct {
+	Offers  []Offer
+	Rescind []Rescind
+	Widened []Widening
+	// Recheck is when to plan again even if nothing happens: a ring widens
+	// or an agent's cooldown on a conversation ends. Zero when never.
+	Recheck time.Time
+}
+
+// Plan decides on a snapshot. It is Planner.Plan with a fresh planner.
+func Plan(s Snapshot, now time.Time) Result {
+	var p Planner
+	return p.Plan(s, now)
+}
+
+// Planner plans repeatedly with fewer allocations: it keeps its scratch
+// space, and each agent's skills compiled to ids, between calls. It
+// recompiles an agent's skills when their Skills map is another map or
+// has another length: to change an agent's skills between plans, give
+// them a new map rather than changing a level in place. A Planner is not
+// safe for concurrent use; its zero value is ready.
+type Planner struct {
+	skills   map[int64]*compiled
+	src      []Agent
+	weights  Weights
+	skillID  map[string]int32
+	names    []string
+	known    []bool
+	words    int
+	masks    []uint64 // agent i's skills: masks[i*words : (i+1)*words]
+	levels   [][]skillLevel
+	agents   []agentState
+	byID     map[int64]int32
+	postings [][]int32
+	all      []int32
+	intents  map[string][]string
+	pendConv map[int64]bool
+	order    []queued
+	req      []int32
+	primary  int32
+	// exhausted remembers requirement sets nobody free can meet any more:
+	// free slots only shrink during a plan, so they stay unmet.
+	exhausted map[reqKey]bool
+	certCols  map[int64][]bool
+	levelCols map[int32][]int8
+	sorted    []bool // postings[id] is sorted by bound
+	allSorted bool
+	reqMask   []uint64
+}
+
+type skillLevel struct {
+	id    int32
+	level int32
+}
+
+type agentState struct {
+	id       int64
+	capacity int
+	free     int
+	pending  int
+	idle     float64 // idle feature 0…1; 0 once offered work in this plan
+	base     float64 // the weighted quality
+	capInv   float64 // 1 / capacity
+	ub       float64 // the most any conversation could score the agent now
+	top      float64 // the agent's highest skill level
+}
+
+type queued struct {
+	at   int64 // queued at, Unix nanoseconds
+	c    *Conversation
+	prio float64
+	ring int
+}
+
+// Plan returns the offers to make now, the pending offers to rescind, the
+// rings that widened, and when to look again.
+func (p *Planner) Plan(s Snapshot, now time.Time) Result {
+	var res Result
+	set := &s.Settings
+	p.reset()
+	p.src = s.Agents
+	p.weights = set.Weights
+
+	// Agents, their skills as ids, and their load.
+	p.levels = p.levels[:0]
+	nowNs := now.UnixNano()
+	for i := range s.Agents {
+		a := &s.Agents[i]
+		p.byID[a.ID] = int32(i)
+		idle := time.Duration(max(nowNs-a.IdleSince.UnixNano(), 0))
+		p.agents = append(p.agents, agentState{
+			id: a.ID, capacity: a.Capacity, base: set.Weights.Quality * a.Quality, capInv: 1 / float64(max(a.Capacity, 1)),
+			idle: float64(idle) / float64(idle+IdleScale),
+		})
+		p.levels = append(p.levels, p.compile(a))
 	}
-	queue := append([]Conversation(nil), s.Queue...)
-	sort.SliceStable(queue, func(i, j int) bool {
-		if !queue[i].QueuedAt.Equal(queue[j].QueuedAt) {
-			return queue[i].QueuedAt.Before(queue[j].QueuedAt)
+	// Everything the staff has is known.
+	if s.StaffSkills != nil {
+		for _, name := range s.StaffSkills {
+			p.known[p.intern(name)] = true
 		}
-		return queue[i].ID < queue[j].ID
-	})
-	agents := append([]Agent(nil), s.Agents...)
-	for _, c := range queue {
-		best, free := -1, false
-		for i := range agents {
-			if agents[i].free() <= 0 {
-				continue
-			}
-			free = true
-			if passed, at := tried(c, agents[i].ID); passed && now.Before(at.Add(cooldown)) {
-				if until := at.Add(cooldown); recheck.IsZero() || until.Before(recheck) {
-					recheck = until
-				}
-				continue
-			}
-			if best < 0 || better(agents[i], agents[best], c) {
-				best = i
+	} else {
+		for _, lv := range p.levels {
+			for _, sl := range lv {
+				p.known[sl.id] = true
 			}
 		}
-		if !free {
-			break // nobody has a free slot: the rest of the queue waits too
+	}
+	p.words = max((len(p.names)+63)/64, 1)
+	if cap(p.masks) < len(s.Agents)*p.words {
+		p.masks = make([]uint64, len(s.Agents)*p.words)
+	}
+	p.masks = p.masks[:len(s.Agents)*p.words]
+	clear(p.masks)
+	for i, lv := range p.levels {
+		for _, sl := range lv {
+			p.masks[i*p.words+int(sl.id>>6)] |= 1 << (sl.id & 63)
+		}
+	}
+	// Pending offers count against capacity; some must be withdrawn.
+	for _, o := range s.Pending {
+		p.pendConv[o.ConversationID] = true
+		if i, ok := p.byID[o.AgentID]; ok {
+			p.agents[i].pending++
+		}
+	}
+	res.Rescind = p.rescinds(&s)
+	for i := range p.agents {
+		a := &p.agents[i]
+		a.free = a.capacity - s.Agents[i].Active - a.pending
+		if a.free <= 0 {
+			continue
+		}
+		p.all = append(p.all, int32(i))
+		for _, sl := range p.levels[i] {
+			p.postings[sl.id] = append(p.postings[sl.id], int32(i))
+			a.top = max(a.top, float64(min(sl.level, 100)))
+		}
+		a.ub = p.bound(a)
+	}
+	free := len(p.all)
+
+	// The queue: rings, widenings, rechecks, and priority order.
+	// Integer nanoseconds: the queue may be long.
+	pr := newPriority(set)
+	recheckNs := int64(math.MaxInt64)
+	for i := range s.Queue {
+		c := &s.Queue[i]
+		at := c.QueuedAt.UnixNano()
+		wait := time.Duration(nowNs - at)
+		ring := 0
+		for r := len(set.Rings) - 1; r > 0; r-- {
+			if wait >= set.Rings[r].After {
+				ring = r
+				break
+			}
+		}
+		if ring > c.Ring {
+			res.Widened = append(res.Widened, Widening{ConversationID: c.ID, Ring: ring, Skills: p.names2(p.required(set, c, ring))})
+		}
+		if ring+1 < len(set.Rings) {
+			recheckNs = min(recheckNs, at+int64(set.Rings[ring+1].After))
+		}
+		if len(p.pendConv) > 0 && p.pendConv[c.ID] {
+			continue
+		}
+		p.order = append(p.order, queued{c: c, prio: pr.of(c, wait), ring: ring, at: at})
+	}
+	if recheckNs != math.MaxInt64 {
+		res.Recheck = time.Unix(0, recheckNs).In(now.Location())
+	}
+	if free == 0 || len(p.order) == 0 {
+		return res
+	}
+	// Highest priority first, by a heap: when few slots are free only
+	// the head of a long queue is ever looked at.
+	h := heap(p.order)
+	h.init()
+
+	for len(h) > 0 {
+		q := h.pop()
+		c := q.c
+		req := p.required(set, c, q.ring)
+		key, memo := exhaustKey(c.WorkspaceID, req)
+		if memo && p.exhausted[key] {
+			continue // an earlier conversation needing the same found nobody; slots only fill up
+		}
+		best, recheck := p.choose(set, c, req, now)
+		if !recheck.IsZero() {
+			res.Recheck = earliest(res.Recheck, recheck)
 		}
 		if best < 0 {
-			continue // only agents in their cooldown: a younger conversation may still fit
+			if memo && recheck.IsZero() {
+				p.exhausted[key] = true
+			}
+			continue
 		}
-		agents[best].Pending++
-		t := now
-		agents[best].LastOfferedAt = &t
-		offers = append(offers, Offer{ConversationID: c.ID, AgentID: agents[best].ID})
+		a := &p.agents[best]
+		res.Offers = append(res.Offers, Offer{ConversationID: c.ID, AgentID: a.id, Ring: q.ring, ExpiresAt: now.Add(set.AcceptTimeout)})
+		// The agent's score bound falls: move them down the sorted lists,
+		// or out of every list once they are full.
+		p.detach(int32(best))
+		a.free--
+		a.idle = 0
+		if a.free == 0 {
+			free--
+			if free == 0 {
+				break
+			}
+			continue
+		}
+		a.ub = p.bound(a)
+		p.attach(int32(best))
 	}
-	return offers, recheck
+	return res
 }
 
-// better reports whether a should get conversation c rather than b.
-func better(a, b Agent, c Conversation) bool {
-	aTried, aWhen := tried(c, a.ID)
-	bTried, bWhen := tried(c, b.ID)
-	if aTried != bTried {
-		return !aTried
-	}
-	if aTried && !aWhen.Equal(bWhen) {
-		return aWhen.Before(bWhen) // the one who passed longest ago
-	}
-	if a.Active+a.Pending != b.Active+b.Pending {
-		return a.Active+a.Pending < b.Active+b.Pending
-	}
-	if la, lb := offeredAt(a), offeredAt(b); !la.Equal(lb) {
-		return la.Before(lb)
-	}
-	if !a.IdleSince.Equal(b.IdleSince) {
-		return a.IdleSince.Before(b.IdleSince)
-	}
-	return a.ID < b.ID
+// reqKey names a set of required skills in a workspace.
+type reqKey struct {
+	workspace int64
+	n         int
+	ids       [4]int32
 }
 
-func tried(c Conversation, agentID int64) (bool, time.Time) {
-	at, ok := c.Tried[agentID]
-	return ok, at
+// exhaustKey is the key of req (in any order); ok is false for sets too
+// big to key, which are then never memoised.
+func exhaustKey(workspace int64, req []int32) (k reqKey, ok bool) {
+	if len(req) > len(k.ids) {
+		return k, false
+	}
+	k.workspace, k.n = workspace, len(req)
+	copy(k.ids[:], req)
+	slices.Sort(k.ids[:k.n])
+	return k, true
 }
 
-func offeredAt(a Agent) time.Time {
-	if a.LastOfferedAt == nil {
-		return time.Time{}
+func (p *Planner) reset() {
+	if p.skillID == nil {
+		p.skillID = map[string]int32{}
+		p.byID = map[int64]int32{}
+		p.pendConv = map[int64]bool{}
+		p.exhausted = map[reqKey]bool{}
+		p.certCols = map[int64][]bool{}
+		p.levelCols = map[int32][]int8{}
+		p.skills = map[int64]*compiled{}
 	}
-	return *a.LastOfferedAt
+	clear(p.certCols)
+	clear(p.levelCols)
+	clear(p.exhausted)
+	clear(p.byID)
+	clear(p.pendConv)
+	if len(p.names) > maxInterned || len(p.skills) > maxCached {
+		// Skill ids and compiled skills live across plans; a caller that
+		// keeps inventing skills or agents starts afresh now and then.
+		clear(p.skillID)
+		clear(p.skills)
+		p.names = p.names[:0]
+		p.known = p.known[:0]
+		p.sorted = p.sorted[:0]
+	}
+	clear(p.known)
+	clear(p.sorted)
+	p.agents = p.agents[:0]
+	p.all = p.all[:0]
+	for i := range p.postings {
+		p.postings[i] = p.postings[i][:0]
+	}
+	p.allSorted = false
+	p.order = p.order[:0]
+	p.intents = nil
+}
+
+// Bounds on what a Planner remembers between plans.
+const (
+	maxInterned = 4096
+	maxCached   = 1 << 17
+)
+
+// compiled is an agent's skills as ids, remembered between plans while
+// the agent's Skills map is the same map with the same length.
+type compiled struct {
+	skills unsafe.Pointer // the map they were compiled from; kept alive, so never reused
+	n      int
+	levels []skillLevel
+}
+
+// compile returns agent a's skills as ids with levels.
+func (p *Planner) compile(a *Agent) []skillLevel {
+	ptr := reflect.ValueOf(a.Skills).UnsafePointer()
+	c := p.skills[a.ID]
+	if c != nil && c.skills == ptr && c.n == len(a.Skills) {
+		return c.levels
+	}
+	if c == nil {
+		c = &compiled{}
+		p.skills[a.ID] = c
+	}
+	c.skills, c.n, c.levels = ptr, len(a.Skills), nil
+	for name, level := range a.Skills {
+		c.levels = append(c.levels, skillLevel{id: p.intern(name), level: int32(level)})
+	}
+	return c.levels
+}
+
+// intern gives a skill name its id.
+func (p *Planner) intern(name string) int32 {
+	if id, ok := p.skillID[name]; ok {
+		return id
+	}
+	id := int32(len(p.names))
+	p.skillID[name] = id
+	p.names = append(p.names, name)
+	p.known = append(p.known, false)
+	p.sorted = append(p.sorted, false)
+	if len(p.postings) <= int(id) {
+		p.postings = append(p.postings, nil)
+	}
+	return id
+}
+
+func (p *Planner) names2(ids []int32) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = p.names[id]
+	}
+	return out
+}
+
+// required returns the ids of the skills c needs in ring: only skills
+// someone on the staff has count. The slice is reused by the next call.
+// It also sets p.primary to c's primary skill (−1 if no agent has it).
+func (p *Planner) required(set *Settings, c *Conversation, ring int) []int32 {
+	p.req = p.req[:0]
+	var primary, secondary, language bool
+	for _, k := range set.Rings[ring].Require {
+		switch k {
+		case Primary:
+			primary = true
+		case Secondary:
+			secondary = true
+		case Language:
+			language = true
+		}
+	}
+	skills := c.Skills
+	if skills == nil {
+		skills = p.skillsOf(set, c)
+	}
+	p.primary = -1
+	if len(skills) > 0 {
+		if id, ok := p.skillID[skills[0]]; ok {
+			p.primary = id
+		}
+	}
+	if primary || secondary {
+		for i, name := range skills {
+			if (i == 0 && !primary) || (i > 0 && !secondary) {
+				continue
+			}
+			if id, ok := p.skillID[name]; ok && p.known[id] {
+				p.req = append(p.req, id)
+			}
+		}
+	}
+	if language && c.Language != "" {
+		if id, ok := p.skillID["lang:"+c.Language]; ok && p.known[id] {
+			p.req = append(p.req, id)
+		}
+	}
+	return p.req
+}
+
+// skillsOf maps a conversation's intent and sensitivity to skills, with the
+// intent table built once per plan.
+func (p *Planner) skillsOf(set *Settings, c *Conversation) []string {
+	if c.Intent == "" && c.Sensitive == "" {
+		return nil
+	}
+	if c.Sensitive != "" {
+		return set.Skills(c.Intent, c.Sensitive)
+	}
+	if p.intents == nil {
+		p.intents = map[string][]string{}
+		for _, g := range set.IntentGroups {
+			for _, in := range g.Intents {
+				if !slices.Contains(p.intents[in], g.Skill) {
+					p.intents[in] = append(p.intents[in], g.Skill)
+				}
+			}
+		}
+	}
+	return p.intents[c.Intent]
+}
+
+// choose returns the index of the best eligible agent for c (−1 if none),
+// and when an agent sitting out a cooldown on c becomes eligible again.
+//
+// Candidate lists are sorted by each agent's score bound at the start of
+// the plan (the most any conversation could score them; scores only fall
+// as agents are given work), so the scan stops at the first agent whose
+// bound is below the best score found.
+func (p *Planner) choose(set *Settings, c *Conversation, req []int32, now time.Time) (int, time.Time) {
+	list := int32(-1)
+	cands := p.all
+	for _, id := range req {
+		if len(p.postings[id]) == 0 {
+			return -1, time.Time{} // nobody free has this skill
+		}
+		if len(p.postings[id]) < len(cands) {
+			cands, list = p.postings[id], id
+		}
+	}
+	if list < 0 {
+		if !p.allSorted {
+			p.sortByBound(p.all)
+			p.allSorted = true
+		}
+	} else if !p.sorted[list] {
+		p.sortByBound(cands)
+		p.sorted[list] = true
+	}
+	if cap(p.reqMask) < p.words {
+		p.reqMask = make([]uint64, p.words)
+	}
+	mask := p.reqMask[:p.words]
+	clear(mask)
+	for _, id := range req {
+		mask[id>>6] |= 1 << (id & 63)
+	}
+	e := evaluation{p: p, set: set, c: c, now: now, mask: mask, cert: p.certifiedFor(c.WorkspaceID), best: -1, levelW: set.Weights.Level / 5}
+	if p.primary >= 0 && set.Weights.Level != 0 {
+		e.levels = p.levelsIn(p.primary) // the level in the primary skill counts in every ring
+	}
+	// The previous agent of a returning customer first: the sticky bonus
+	// is not in the bounds.
+	sticky := int32(-1)
+	if c.PreviousAgentID != 0 && now.Sub(c.PreviousAt) <= set.StickyWindow {
+		if i, ok := p.byID[c.PreviousAgentID]; ok {
+			sticky = i
+			e.consider(int(i), set.Weights.Sticky)
+		}
+	}
+	for _, i32 := range cands {
+		if e.best >= 0 && !e.bestTried && p.agents[i32].ub < e.bestScore {
+			break // nobody further down can beat it
+		}
+		if i32 != sticky {
+			e.consider(int(i32), 0)
+		}
+	}
+	return e.best, e.recheck
+}
+
+// evaluation is the search for the best agent for one conversation.
+type evaluation struct {
+	p      *Planner
+	set    *Settings
+	c      *Conversation
+	now    time.Time
+	mask   []uint64
+	cert   []bool
+	levels []int8
+	levelW float64
+
+	best        int
+	bestTried   bool
+	bestTriedAt time.Time
+	bestScore   float64
+	recheck     time.Time
+}
+
+// consider weighs agent i, with bonus added to their score.
+func (e *evaluation) consider(i int, bonus float64) {
+	p := e.p
+	a := &p.agents[i]
+	if a.free <= 0 || !e.cert[i] {
+		return
+	}
+	if len(e.mask) == 1 {
+		if p.masks[i]&e.mask[0] != e.mask[0] {
+			return
+		}
+	} else if !p.hasAll(i, e.mask) {
+		return
+	}
+	tried, triedAt := false, time.Time{}
+	if e.c.Tried != nil {
+		if at, ok := e.c.Tried[a.id]; ok {
+			if until := at.Add(e.set.Cooldown); e.now.Before(until) {
+				e.recheck = earliest(e.recheck, until)
+				return
+			}
+			tried, triedAt = true, at
+		}
+	}
+	w := &e.set.Weights
+	score := a.base + w.Idle*a.idle + w.Load*float64(a.free)*a.capInv + bonus
+	if e.levels != nil {
+		score += e.levelW * float64(e.levels[i])
+	}
+	if e.best >= 0 {
+		switch {
+		case tried != e.bestTried:
+			if tried {
+				return // an agent who passed comes after everyone who did not
+			}
+		case tried && !triedAt.Equal(e.bestTriedAt):
+			if triedAt.After(e.bestTriedAt) {
+				return // of those who passed, the one who passed longest ago
+			}
+		case score != e.bestScore:
+			if score < e.bestScore {
+				return
+			}
+		case a.id > p.agents[e.best].id:
+			return
+		}
+	}
+	e.best, e.bestTried, e.bestTriedAt, e.bestScore = i, tried, triedAt, score
+}
+
+// sortByBound orders a candidate list by score bound, highest first.
+func (p *Planner) sortByBound(list []int32) { slices.SortFunc(list, p.less) }
+
+func (p *Planner) hasAll(i int, mask []uint64) bool {
+	m := p.masks[i*p.words : (i+1)*p.words]
+	for k, w := range mask {
+		if m[k]&w != w {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Planner) certified(i int, workspaceID int64) bool {
+	return slices.Contains(p.src[i].Workspaces, workspaceID)
+}
+
+// certifiedFor says, per agent, whether they are certified for a
+// workspace; computed once per workspace per plan.
+func (p *Planner) certifiedFor(workspaceID int64) []bool {
+	if col, ok := p.certCols[workspaceID]; ok {
+		return col
+	}
+	col := make([]bool, len(p.agents))
+	for i := range col {
+		col[i] = p.certified(i, workspaceID)
+	}
+	p.certCols[workspaceID] = col
+	return col
+}
+
+// levelsIn gives, per agent, the level in a skill (0 without it);
+// computed once per skill per plan.
+func (p *Planner) levelsIn(skill int32) []int8 {
+	if col, ok := p.levelCols[skill]; ok {
+		return col
+	}
+	col := make([]int8, len(p.agents))
+	for i := range col {
+		for _, sl := range p.levels[i] {
+			if sl.id == skill {
+				col[i] = int8(min(max(sl.level, 0), 100))
+				break
+			}
+		}
+	}
+	p.levelCols[skill] = col
+	return col
+}
+
+// rescinds lists the pending offers to withdraw: those of agents who are no
+// longer available or certified, and the newest of an agent's offers
+// beyond their capacity (an admin lowered it).
+func (p *Planner) rescinds(s *Snapshot) []Rescind {
+	var out []Rescind
+	var workspaceOf map[int64]int64
+	over := false
+	for _, o := range s.Pending {
+		i, ok := p.byID[o.AgentID]
+		if !ok {
+			out = append(out, Rescind{OfferID: o.ID, Reason: RescindUnavailable})
+			continue
+		}
+		if workspaceOf == nil {
+			workspaceOf = make(map[int64]int64, len(s.Queue))
+			for k := range s.Queue {
+				workspaceOf[s.Queue[k].ID] = s.Queue[k].WorkspaceID
+			}
+		}
+		if ws, ok := workspaceOf[o.ConversationID]; ok && !p.certified(int(i), ws) {
+			out = append(out, Rescind{OfferID: o.ID, Reason: RescindNotCertified})
+			p.agents[i].pending--
+			continue
+		}
+		if s.Agents[i].Active+p.agents[i].pending > s.Agents[i].Capacity {
+			over = true
+		}
+	}
+	if !over {
+		return out
+	}
+	done := map[int64]bool{}
+	for _, r := range out {
+		done[r.OfferID] = true
+	}
+	for i := range p.agents {
+		excess := s.Agents[i].Active + p.agents[i].pending - s.Agents[i].Capacity
+		if excess <= 0 {
+			continue
+		}
+		var mine []PendingOffer
+		for _, o := range s.Pending {
+			if o.AgentID == p.agents[i].id && !done[o.ID] {
+				mine = append(mine, o)
+			}
+		}
+		slices.SortFunc(mine, func(a, b PendingOffer) int { // newest first
+			if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+				return c
+			}
+			return cmpInt(b.ID, a.ID)
+		})
+		for _, o := range mine[:min(excess, len(mine))] {
+			out = append(out, Rescind{OfferID: o.ID, Reason: RescindOverCapacity})
+		}
+	}
+	return out
+}
+
+// bound is the most any conversation could score agent a now, sticky
+// bonus aside: the level term assumes their best skill.
+func (p *Planner) bound(a *agentState) float64 {
+	w := &p.weights
+	return a.base + w.Idle*a.idle + w.Load*float64(a.free)*a.capInv + w.Level*a.top/5
+}
+
+// less orders candidate lists: higher bound first, then lower id.
+func (p *Planner) less(x, y int32) int {
+	ax, ay := &p.agents[x], &p.agents[y]
+	switch {
+	case ax.ub > ay.ub:
+		return -1
+	case ax.ub < ay.ub:
+		return 1
+	}
+	return cmpInt(ax.id, ay.id)
+}
+
+// detach takes agent i out of every candidate list.
+func (p *Planner) detach(i int32) {
+	p.all = p.remove(p.all, i, p.allSorted)
+	for _, sl := range p.levels[i] {
+		p.postings[sl.id] = p.remove(p.postings[sl.id], i, p.sorted[sl.id])
+	}
+}
+
+// attach puts agent i back in their candidate lists, in order where sorted.
+func (p *Planner) attach(i int32) {
+	p.all = p.insert(p.all, i, p.allSorted)
+	for _, sl := range p.levels[i] {
+		p.postings[sl.id] = p.insert(p.postings[sl.id], i, p.sorted[sl.id])
+	}
+}
+
+func (p *Planner) remove(list []int32, i int32, sorted bool) []int32 {
+	k := -1
+	if sorted {
+		k, _ = slices.BinarySearchFunc(list, i, p.less)
+	} else {
+		k = slices.Index(list, i)
+	}
+	if k >= 0 && k < len(list) && list[k] == i {
+		return slices.Delete(list, k, k+1)
+	}
+	return list
+}
+
+func (p *Planner) insert(list []int32, i int32, sorted bool) []int32 {
+	if !sorted {
+		return append(list, i)
+	}
+	k, _ := slices.BinarySearchFunc(list, i, p.less)
+	return slices.Insert(list, k, i)
+}
+
+// heap is a binary max-heap of queued conversations by priority, then
+// queued time (earlier first), then id.
+type heap []queued
+
+func (h heap) before(i, j int) bool {
+	a, b := &h[i], &h[j]
+	if a.prio != b.prio {
+		return a.prio > b.prio
+	}
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.c.ID < b.c.ID
+}
+
+func (h heap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+func (h *heap) pop() queued {
+	old := *h
+	top := old[0]
+	n := len(old) - 1
+	old[0] = old[n]
+	*h = old[:n]
+	h.down(0)
+	return top
+}
+
+func (h heap) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h.before(r, l) {
+			m = r
+		}
+		if !h.before(m, i) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,7 +26,7 @@ func scanArticle(row scanner) (*model.Article, error) {
 }
 
 // EnsureArticle creates the article unless the workspace has one with the
-// same title and language, and returns the stored one.
+// same title and language, and returns the stored one (unchanged).
 func (s *Store) EnsureArticle(ctx context.Context, a model.Article) (*model.Article, error) {
 	if a.Language == "" {
 		a.Language = "en"
@@ -42,6 +44,70 @@ func (s *Store) EnsureArticle(ctx context.Context, a model.Article) (*model.Arti
 		return nil, notFound(err, "article")
 	}
 	return out, nil
+}
+
+// CreateArticle stores a new article; the same title in the same language
+// twice is a conflict.
+func (s *Store) CreateArticle(ctx context.Context, a model.Article, now time.Time) (*model.Article, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO articles (workspace_id, title, body, language, intents, published, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, language, title) DO NOTHING RETURNING id`),
+		a.WorkspaceID, a.Title, a.Body, a.Language, strings.Join(a.Intents, ","), a.Published, micros(now), micros(now)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: an article titled %q in %q exists already: %w", a.Title, a.Language, ErrConflict)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: create article: %w", err)
+	}
+	return s.ArticleByID(ctx, a.WorkspaceID, id)
+}
+
+// UpdateArticle replaces an article's fields. updated_at strictly
+// increases, also for two edits within one clock tick.
+func (s *Store) UpdateArticle(ctx context.Context, a model.Article, now time.Time) (*model.Article, error) {
+	var out *model.Article
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		cur, err := scanArticle(tx.QueryRowContext(ctx, s.q(`SELECT `+articleColumns+` FROM articles WHERE workspace_id = ? AND id = ?`), a.WorkspaceID, a.ID))
+		if err != nil {
+			return notFound(err, "article")
+		}
+		var clash int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM articles WHERE workspace_id = ? AND language = ? AND title = ? AND id <> ?`),
+			a.WorkspaceID, a.Language, a.Title, a.ID).Scan(&clash); err != nil {
+			return err
+		}
+		if clash > 0 {
+			return fmt.Errorf("an article titled %q in %q exists already: %w", a.Title, a.Language, ErrConflict)
+		}
+		updated := micros(now)
+		if updated <= micros(cur.UpdatedAt) {
+			updated = micros(cur.UpdatedAt) + 1
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE articles SET title = ?, body = ?, language = ?, intents = ?, published = ?, updated_at = ?
+			WHERE workspace_id = ? AND id = ?`),
+			a.Title, a.Body, a.Language, strings.Join(a.Intents, ","), a.Published, updated, a.WorkspaceID, a.ID); err != nil {
+			return err
+		}
+		out, err = scanArticle(tx.QueryRowContext(ctx, s.q(`SELECT `+articleColumns+` FROM articles WHERE workspace_id = ? AND id = ?`), a.WorkspaceID, a.ID))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: update article: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteArticle removes an article. Messages that cited it keep their
+// citation's title and link.
+func (s *Store) DeleteArticle(ctx context.Context, workspaceID, id int64) error {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM articles WHERE workspace_id = ? AND id = ?`), workspaceID, id)
+	if err != nil {
+		return fmt.Errorf("store: delete article: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: article: %w", ErrNotFound)
+	}
+	return nil
 }
 
 // ArticleByID finds an article of a workspace.

@@ -24,6 +24,12 @@ func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, ev model.Event, dat
 	if err != nil {
 		return fmt.Errorf("store: encode %s event: %w", ev.Type, err)
 	}
+	// One appending transaction per workspace at a time, until it commits:
+	// seqs then become visible in order (see postgresDialect). Re-taking the
+	// lock in the same transaction does not wait.
+	if err := s.lock(ctx, tx, lockEvents, ev.WorkspaceID); err != nil {
+		return err
+	}
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO events (workspace_id, type, conversation_id, customer_id, agent_id, staff_only, data, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 		ev.WorkspaceID, ev.Type, nullInt64(ev.ConversationID), nullInt64(ev.CustomerID), nullInt64(ev.AgentID), ev.StaffOnly, string(raw), micros(at))
@@ -55,6 +61,10 @@ type EventAudience struct {
 // EventsAfter returns up to limit events of the workspace with seq > after,
 // in seq order, filtered for the audience.
 func (s *Store) EventsAfter(ctx context.Context, workspaceID, after int64, aud EventAudience, limit int) ([]model.Event, error) {
+	return s.eventsAfter(ctx, s.db, workspaceID, after, aud, limit)
+}
+
+func (s *Store) eventsAfter(ctx context.Context, q queryer, workspaceID, after int64, aud EventAudience, limit int) ([]model.Event, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
@@ -72,7 +82,7 @@ func (s *Store) EventsAfter(ctx context.Context, workspaceID, after int64, aud E
 	}
 	query += ` ORDER BY seq LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	rows, err := q.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: events after %d: %w", after, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
+	"github.com/tandem-desk/tandem/internal/store/storetest"
 )
 
 // t0 is the suite's clock origin. Every method that takes a "now" gets a
@@ -42,20 +42,16 @@ func backends(t *testing.T) []backend {
 		open:  store.OpenSQLite,
 	}}
 	// PostgreSQL joins the suite when TANDEM_TEST_POSTGRES_URL names a server
-	// the tests may create schemas/databases on. It is not wired yet: the store
-	// has no PostgreSQL opener. When it has, add here
-	//
-	//	bs = append(bs, backend{
-	//		name:  "postgres",
-	//		newDB: func(t *testing.T) string { /* CREATE a fresh database (or schema) under url, DROP it in t.Cleanup, return its URL */ },
-	//		open:  store.OpenPostgres,
-	//	})
-	//
-	// and every test below runs against both without change.
-	if url := os.Getenv("TANDEM_TEST_POSTGRES_URL"); url != "" {
-		t.Log("postgres: skipped: TANDEM_TEST_POSTGRES_URL is set but the store has no PostgreSQL backend yet")
+	// the tests may create databases on: every test gets a database of its
+	// own (tandem_test_<random>), dropped when it ends.
+	if _, why := storetest.PostgresURL(); why == "" {
+		bs = append(bs, backend{
+			name:  "postgres",
+			newDB: func(t *testing.T) string { return storetest.NewPostgresDB(t) },
+			open:  store.OpenPostgres,
+		})
 	} else {
-		t.Log("postgres: skipped: TANDEM_TEST_POSTGRES_URL is not set")
+		t.Logf("postgres: skipped: %s", why)
 	}
 	return bs
 }

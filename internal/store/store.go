@@ -37,11 +37,41 @@ type dialect struct {
 	// forUpdate is appended to SELECTs that must lock the rows they read.
 	// SQLite has no row locks: its write transactions are exclusive already.
 	forUpdate string
+	// skipLocked is appended to SELECTs that claim work: rows another
+	// transaction holds are skipped rather than waited for.
+	skipLocked string
 	// numbered placeholders ($1, $2…) instead of '?'.
 	numbered bool
+	// lock takes a transaction-scoped lock on (namespace, key), held until
+	// the transaction ends; nil where write transactions are exclusive anyway.
+	lock func(ctx context.Context, tx *sql.Tx, namespace, key int64) error
+	// retryable reports whether a failed transaction may simply run again
+	// (a deadlock or serialization failure the database resolved by aborting it).
+	retryable func(err error) bool
 }
 
 var sqliteDialect = dialect{name: "sqlite"}
+
+// Lock namespaces for dialect.lock: the first key of PostgreSQL's
+// two-key advisory locks, so Tandem's locks never collide with each other.
+const (
+	lockMigrations int64 = 0x54440001 // key 0: the schema
+	lockEvents     int64 = 0x54440002 // key: the workspace id
+)
+
+// Open opens the database named by dsn: a postgres:// or postgresql:// URL
+// opens PostgreSQL, anything else is the path of an SQLite file.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if IsPostgresURL(dsn) {
+		return OpenPostgres(ctx, dsn)
+	}
+	return OpenSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+}
+
+// IsPostgresURL reports whether dsn names a PostgreSQL server.
+func IsPostgresURL(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
 
 // Store is Tandem's persistence layer.
 type Store struct {
@@ -104,8 +134,20 @@ func (s *Store) q(query string) string {
 	return b.String()
 }
 
-// tx runs fn in a transaction, committing when it returns nil.
+// tx runs fn in a transaction, committing when it returns nil. When the
+// database aborts the transaction to break a deadlock, fn runs again from
+// the start (a few times): fn must only set its results, never accumulate.
 func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.tx1(ctx, fn)
+		if err == nil || s.d.retryable == nil || !s.d.retryable(err) || attempt == 5 || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
+	}
+}
+
+func (s *Store) tx1(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -120,12 +162,35 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// lock takes a transaction-scoped lock where the dialect needs one.
+func (s *Store) lock(ctx context.Context, tx *sql.Tx, namespace, key int64) error {
+	if s.d.lock == nil {
+		return nil
+	}
+	if err := s.d.lock(ctx, tx, namespace, key); err != nil {
+		return fmt.Errorf("store: lock %x/%d: %w", namespace, key, err)
+	}
+	return nil
+}
+
 // migrate applies, in order and each in its own transaction, the embedded
 // migrations this database has not seen yet. Migrations are forward-only:
 // a shipped file is never edited, a change is a new file.
+//
+// Several nodes may start at once on one database: every migration
+// transaction first takes the schema lock (PostgreSQL: an advisory
+// transaction lock; SQLite: its write transactions are exclusive), so one
+// node applies a migration and the others then see it applied.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lock(ctx, tx, lockMigrations, 0); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
 	dir := "migrations/" + s.d.name
@@ -147,6 +212,9 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("store: read migration %s: %w", name, err)
 		}
 		err = s.tx(ctx, func(tx *sql.Tx) error {
+			if err := s.lock(ctx, tx, lockMigrations, 0); err != nil {
+				return err
+			}
 			var seen int
 			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&seen); err != nil {
 				return err

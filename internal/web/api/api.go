@@ -76,6 +76,17 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("POST /api/v1/offers/{id}/decline", a.declineOffer)
 	h("GET /api/v1/stream", a.stream)
 	h("POST /api/v1/triage", a.triage)
+	a.registerRouting(h)
+	a.registerAssistant(h)
+	a.registerAdmin(h)
+	h("GET /api/v1/webhooks", a.listWebhooks)
+	h("POST /api/v1/webhooks", a.createWebhook)
+	h("GET /api/v1/webhooks/{id}", a.getWebhook)
+	h("PATCH /api/v1/webhooks/{id}", a.updateWebhook)
+	h("DELETE /api/v1/webhooks/{id}", a.deleteWebhook)
+	h("POST /api/v1/webhooks/{id}/rotate-secret", a.rotateWebhookSecret)
+	h("GET /api/v1/webhooks/{id}/deliveries", a.webhookDeliveries)
+	h("POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry", a.retryWebhookDelivery)
 	h("/api/v1/", func(w http.ResponseWriter, r *http.Request) error {
 		return errNotFoundRoute
 	})

@@ -24,6 +24,7 @@ func (a *API) widgetSession(w http.ResponseWriter, r *http.Request) error {
 	token, cust, err := a.desk.OpenWidgetSession(r.Context(), desk.WidgetSession{
 		Workspace: req.Workspace, ExternalID: req.Customer.ExternalID, Name: req.Customer.Name,
 		Email: req.Customer.Email, Locale: req.Customer.Locale, UserHash: req.UserHash,
+		Origin: r.Header.Get("Origin"), Host: r.Host,
 	})
 	if err != nil {
 		return err

@@ -99,6 +99,8 @@ func Register(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", page(mustAsset("pages/index.html")))
 	mux.Handle("GET /demo", page(mustAsset("pages/demo.html")))
 	mux.Handle("GET /agent", page(mustAsset("pages/agent.html")))
+	mux.Handle("GET /admin", page(mustAsset("pages/admin.html")))
+	mux.Handle("GET /admin/knowledge", page(mustAsset("pages/knowledge.html")))
 
 	widget := mustAsset("widget.js")
 	mux.HandleFunc("GET /widget.js", func(w http.ResponseWriter, r *http.Request) {

@@ -120,6 +120,23 @@
   const titleID = 'tandem-title';
   const logEl = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
   const statusEl = h('div', { class: 'status', role: 'status', hidden: true });
+  // When nobody who can help is online, the customer may leave an email for a follow-up.
+  const followEmail = h('input', {
+    type: 'email',
+    placeholder: 'you@example.com',
+    'aria-label': 'Your email address',
+    maxlength: '200',
+    autocomplete: 'email',
+    required: true,
+  });
+  const followBtn = h('button', { type: 'submit' }, 'Email me');
+  const followEl = h(
+    'form',
+    { class: 'follow-up', hidden: true },
+    h('span', { class: 'fu-q' }, "Leave your email and we'll also write to you there:"),
+    followEmail,
+    followBtn,
+  );
   const input = h('textarea', {
     rows: '1',
     placeholder: 'Write a message…',
@@ -142,6 +159,7 @@
     ),
     h('div', { class: 'human-bar' }, humanBtn),
     statusEl,
+    followEl,
     logEl,
     composer,
     h('div', { class: 'foot' }, 'Powered by Tandem'),
@@ -363,6 +381,7 @@
     if (kind === 'agent') label = m.author_name || 'Support agent';
     const el = messageElement(kind, label, m.body || '', m.created_at);
     addCitation(el, m);
+    addFeedback(el, m);
     return el;
   }
 
@@ -373,6 +392,48 @@
     const src = h('div', { class: 'source' }, 'Source: ');
     src.append(href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, c.title) : c.title);
     el.append(src);
+  }
+
+  // "Did this answer your question?" under the assistant's latest answer (one with a source):
+  // yes resolves the conversation, no brings in a person at once.
+  function addFeedback(el, m) {
+    if (m.author_kind !== 'assistant' || !m.citation || el.querySelector('.feedback')) return;
+    const yes = h('button', { type: 'button', class: 'fb-yes' }, 'Yes');
+    const no = h('button', { type: 'button', class: 'fb-no' }, 'No');
+    const box = h('div', { class: 'feedback', role: 'group', 'aria-label': 'Did this answer your question?' },
+      h('span', { class: 'fb-q' }, 'Did this answer your question?'), yes, no);
+    const send = async (helpful) => {
+      yes.disabled = no.disabled = true;
+      try {
+        const c = await call('POST', `/conversations/${m.conversation_id}/feedback`, { helpful, message_id: m.id });
+        box.remove();
+        if (helpful) note('Thanks — glad that helped!');
+        if (c && c.id === state.conversationId) setConv(c);
+      } catch (e) {
+        yes.disabled = no.disabled = false;
+        if (e.status === 409) box.remove();
+      }
+    };
+    yes.addEventListener('click', () => send(true));
+    no.addEventListener('click', () => send(false));
+    el.append(box);
+  }
+
+  // pruneFeedback keeps the question only under the newest message, while the assistant holds
+  // the conversation.
+  function pruneFeedback() {
+    const boxes = logEl.querySelectorAll('.feedback');
+    if (!boxes.length) return;
+    let newest = null;
+    for (const el of logEl.querySelectorAll('.msg')) {
+      if (el.classList.contains('pending')) {
+        newest = null;
+        break;
+      }
+      if (el.dataset.seq && (!newest || Number(el.dataset.seq) > Number(newest.dataset.seq))) newest = el;
+    }
+    const open = !conv || (conv.status === 'ai' && conv.ask_feedback !== false);
+    for (const b of boxes) if (!open || !newest || !newest.contains(b)) b.remove();
   }
 
   // place puts a server message in seq order; local pending messages stay last. Notes (status
@@ -415,6 +476,7 @@
       if (live && !isOpen && m.author_kind !== 'customer') setUnread(unread + 1);
     }
     byID.set(m.id, el);
+    pruneFeedback();
     scrollDown(m.author_kind === 'customer');
   }
 
@@ -461,11 +523,13 @@
 
   function setConv(c) {
     conv = c;
+    pruneFeedback();
     const s = c.status;
     if (s === 'queued') {
       const q = c.queue;
       if (q && q.agents_online === 0) {
-        setStatus("Nobody is online right now. We'll answer here as soon as someone is — you can leave this page and come back.", 'waiting');
+        const also = c.follow_up_email ? ` We'll also email you at ${c.follow_up_email}.` : '';
+        setStatus(`Nobody is online right now who can help. You're number ${q.position || 1} in line, and we'll answer here as soon as someone is — you can leave this page and come back.${also}`, 'waiting');
       } else if (q && q.position) {
         const secs = q.expected_wait_seconds || 0;
         const wait = secs < 60 ? 'under a minute' : `about ${Math.round(secs / 60)} min`;
@@ -480,13 +544,32 @@
     } else {
       setStatus(null);
     }
+    followEl.hidden = !(s === 'queued' && c.queue && c.queue.agents_online === 0 && !c.follow_up_email);
+    // The stream says where the customer stands (conversation.queue_updated); this is a fallback.
     if (s === 'queued' && !queueTimer) {
-      queueTimer = setInterval(refreshConversation, 5000);
+      queueTimer = setInterval(refreshConversation, 30000);
     } else if (s !== 'queued' && queueTimer) {
       clearInterval(queueTimer);
       queueTimer = null;
     }
   }
+
+  followEl.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const email = followEmail.value.trim();
+    const id = state.conversationId;
+    if (!email || !id) return;
+    followBtn.disabled = true;
+    try {
+      const c = await call('POST', `/conversations/${id}/follow-up`, { email });
+      if (c && c.id === state.conversationId) setConv(c);
+      fillGap().catch(() => {});
+    } catch (err) {
+      note(err.status === 400 ? 'Please check the email address.' : "We couldn't save your email just now. Please try again.");
+    } finally {
+      followBtn.disabled = false;
+    }
+  });
 
   // ---- sending: an ordered outbox, retried with the same client_id -------------------------
 
@@ -751,6 +834,11 @@
 
     if (ev.type === 'message.created') {
       render(data, true);
+      return;
+    }
+    if (ev.type === 'conversation.queue_updated') {
+      // Where the customer stands now: no need to ask the server again.
+      if (conv && conv.id === convID && conv.status === 'queued' && data.queue) setConv(Object.assign({}, conv, { queue: data.queue }));
       return;
     }
     if (ev.type.startsWith('conversation.')) {

@@ -23,6 +23,10 @@
     vip: 'VIP customer',
     intent_requires_person: 'Topic always goes to a person',
     confident: 'Assistant answered',
+    not_helpful: "Customer said the answer didn't help",
+    action_failed: "The account lookup failed",
+    not_verified: 'Customer is not signed in',
+    search_match: 'Matched a help article',
   };
   function reasonLabel(reason) {
     if (!reason) return '';
@@ -476,6 +480,7 @@
 
   function closeConversation() {
     current = null;
+    hideCopilot();
     $('conv').hidden = true;
     $('conv-empty').hidden = false;
     $('transcript').replaceChildren();
@@ -502,6 +507,7 @@
       if (convs.has(id)) convs.set(id, c);
       renderHeader(c);
       await fillGap();
+      if (cur === current) loadCopilot(id);
     } catch (e) {
       if (cur !== current) return;
       if (e.status === 404) {
@@ -831,6 +837,7 @@
     if (type === 'message.created') {
       const id = data.conversation_id || ev.conversation_id;
       if (current && current.id === id) renderMessage(data);
+      if (current && current.id === id && data.author_kind === 'customer') loadCopilotSoon(id);
       if (convs.has(id)) {
         activity.set(id, Date.parse(ev.at || data.created_at) || Date.now());
         if (!data.internal && data.body) previews.set(id, data.body);
@@ -875,6 +882,109 @@
     }
 
     if (type === 'agent.status_changed' && me && data.id === me.id) setMe(data);
+  }
+
+  // ---- copilot: the handoff packet, the customer's history, suggested replies ----------------
+  //
+  // Suggestions are drafts: "Use draft" puts the text in the composer for the agent to review and
+  // edit. Nothing is ever sent without the agent pressing Send.
+
+  let copilotTimer = null;
+  let copilotFor = null;
+
+  function hideCopilot() {
+    clearTimeout(copilotTimer);
+    copilotFor = null;
+    $('copilot').hidden = true;
+  }
+
+  function loadCopilotSoon(id) {
+    clearTimeout(copilotTimer);
+    copilotTimer = setTimeout(() => loadCopilot(id), 400);
+  }
+
+  async function loadCopilot(id) {
+    copilotFor = id;
+    $('copilot-state').textContent = '· loading…';
+    try {
+      const c = await api('GET', `/conversations/${id}/copilot`);
+      if (!current || current.id !== id || copilotFor !== id) return;
+      renderCopilot(c);
+      $('copilot-state').textContent = '';
+    } catch (e) {
+      if (current && current.id === id) $('copilot-state').textContent = e.status === 401 ? '' : "· couldn't load";
+    }
+  }
+
+  function insertDraft(text) {
+    const reply = document.querySelector('input[name="mode"][value="reply"]');
+    if (reply && !reply.checked) {
+      reply.checked = true;
+      syncMode();
+    }
+    const ta = $('compose-body');
+    ta.value = ta.value.trim() ? ta.value.replace(/\s+$/, '') + '\n\n' + text : text;
+    ta.focus();
+    ta.setSelectionRange(ta.value.length, ta.value.length);
+  }
+
+  function fact(dl, term, value) {
+    if (value == null || value === '') return;
+    dl.append(h('dt', {}, term), h('dd', {}, String(value)));
+  }
+
+  function renderCopilot(c) {
+    const p = c.handoff || {};
+    const cust = p.customer || {};
+    $('copilot').hidden = false;
+    $('copilot-summary').textContent = p.summary || '';
+    const dl = $('copilot-facts');
+    dl.replaceChildren();
+    fact(dl, 'Intent', p.intent ? p.intent.replace(/_/g, ' ') + (p.intent_confidence ? ` (${Math.round(p.intent_confidence * 100)}%)` : '') : '');
+    fact(dl, 'Language', c.language || p.language);
+    if (p.mood) fact(dl, 'Mood', `${p.mood.label}, ${p.mood.trend}` + (p.mood.signals && p.mood.signals.length ? ' · ' + p.mood.signals.join(', ') : ''));
+    fact(dl, 'Customer', [cust.tier === 'vip' ? 'VIP' : cust.tier, cust.verified ? 'verified' : 'not verified', cust.external_id].filter(Boolean).join(' · '));
+    fact(dl, 'Last 90 days', cust.conversations_90d != null ? `${cust.conversations_90d} conversation(s)` : '');
+    if (cust.orders && cust.orders.length) {
+      fact(dl, 'Recent orders', cust.orders.map((o) => [o.id, o.merchant, o.amount != null ? `${o.amount} ${o.currency || ''}`.trim() : '', o.status].filter(Boolean).join(' ')).join(' · '));
+    }
+    const wants = $('copilot-wants');
+    wants.replaceChildren();
+    if (p.customer_wants && p.customer_wants.length) {
+      wants.append(h('h3', { class: 'copilot-h' }, 'In their words'), h('ul', {}, ...p.customer_wants.map((w) => h('li', {}, '“' + w + '”'))));
+    }
+    if (p.assistant_said && p.assistant_said.length) {
+      wants.append(
+        h('h3', { class: 'copilot-h' }, 'The assistant already said'),
+        h('ul', {}, ...p.assistant_said.map((s) => h('li', {}, (s.article ? `[${s.article}] ` : s.action ? `[${s.action}] ` : `[${s.kind}] `) + (s.text || '')))),
+      );
+    }
+    const hist = $('copilot-history');
+    hist.replaceChildren();
+    if (c.history && c.history.length) {
+      hist.append(
+        h('h3', { class: 'copilot-h' }, 'Earlier conversations'),
+        h('ul', {}, ...c.history.map((x) => h('li', {}, `#${x.id} · ${clockTime(x.created_at)} · ${x.status}` + (x.intent ? ' · ' + x.intent.replace(/_/g, ' ') : '') + (x.assignee_name ? ' · ' + x.assignee_name : '')))),
+      );
+    }
+    const list = $('copilot-suggestions');
+    list.replaceChildren();
+    const items = [];
+    if (p.draft_reply) items.push({ title: 'Drafted first reply', draft: p.draft_reply, language: p.language });
+    for (const s of c.suggestions || []) items.push(s);
+    for (const s of items) {
+      const use = h('button', { type: 'button', class: 'secondary small' }, 'Use draft');
+      use.addEventListener('click', () => insertDraft(s.draft));
+      list.append(
+        h(
+          'li',
+          { class: 'suggestion' },
+          h('div', { class: 'suggestion-top' }, h('strong', {}, s.title), s.language ? h('span', { class: 'chip' }, s.language) : null, s.phrased ? h('span', { class: 'chip' }, 'LLM') : null, use),
+          h('div', { class: 'suggestion-draft' }, s.draft.length > 280 ? s.draft.slice(0, 279) + '…' : s.draft),
+        ),
+      );
+    }
+    if (!items.length) list.append(h('li', { class: 'empty' }, 'No suggestions for the latest message.'));
   }
 
   // ---- start ----------------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandem-desk/tandem/internal/app"
+)
+
+// TestBenchRuns runs `tandem bench` briefly on SQLite: the command that
+// produces docs/scaling.md's figures keeps working.
+func TestBenchRuns(t *testing.T) {
+	var out, errs bytes.Buffer
+	code := app.Run(context.Background(), []string{"bench", "--clients", "3", "--warmup", "100ms", "--duration", "700ms"},
+		func(string) string { return "" }, nil, &out, &errs)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	for _, want := range []string{"sqlite, memory bus, 3 clients", "acknowledged", "ack latency:", "delivery latency:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	res, err := app.Bench(context.Background(), app.BenchOptions{Clients: 2, Duration: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages == 0 || res.Errors != 0 || res.AckP99 <= 0 || res.DeliveryP99 <= 0 {
+		t.Errorf("result %+v", res)
+	}
+	if _, err := app.Bench(context.Background(), app.BenchOptions{Clients: 2, Duration: time.Hour}); err == nil {
+		t.Error("an hour-long run was accepted")
+	}
+}

@@ -1,0 +1,167 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tandem-desk/tandem/internal/app"
+	"github.com/tandem-desk/tandem/internal/webhooks"
+)
+
+type webhookJSON struct {
+	ID                      int64      `json:"id"`
+	URL                     string     `json:"url"`
+	Description             string     `json:"description"`
+	EventTypes              []string   `json:"event_types"`
+	StaffEvents             bool       `json:"staff_events"`
+	Enabled                 bool       `json:"enabled"`
+	Secret                  string     `json:"secret"`
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at"`
+}
+
+type deliveryJSON struct {
+	ID        int64           `json:"id"`
+	EventType string          `json:"event_type"`
+	MsgID     string          `json:"msg_id"`
+	Status    string          `json:"status"`
+	Attempts  int             `json:"attempts"`
+	Payload   json.RawMessage `json:"payload"`
+	Log       []struct {
+		Attempt    int  `json:"attempt"`
+		StatusCode *int `json:"status_code"`
+	} `json:"log"`
+}
+
+// runWebhooks runs the app's webhook sender until the test ends.
+func runWebhooks(t *testing.T, a *app.App) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Webhooks.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("webhooks: %v", err)
+		}
+	})
+}
+
+// TestWebhooksAPI: admins manage endpoints; what customers and agents do
+// arrives signed; internal notes only reach endpoints that opt in; the
+// delivery log shows every attempt; a rotated secret signs alongside the
+// old one during the overlap.
+func TestWebhooksAPI(t *testing.T) {
+	e := newEnv(t)
+	runWebhooks(t, e.app)
+	admin, _ := e.login(t, "admin@acme.test", "demo")
+	agentTok, _ := e.login(t, "ana@acme.test", "demo")
+	cust := e.customer(t, "acme")
+
+	var mu sync.Mutex
+	var got []*http.Request
+	var bodies [][]byte
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got, bodies = append(got, r), append(bodies, b)
+		mu.Unlock()
+	}))
+	defer receiver.Close()
+
+	// Who may manage webhooks, and what is valid.
+	e.fails(t, "GET", "/api/v1/webhooks", agentTok, nil, 403, "forbidden")
+	e.fails(t, "POST", "/api/v1/webhooks", cust, map[string]any{"url": receiver.URL}, 403, "forbidden")
+	e.fails(t, "POST", "/api/v1/webhooks", admin, map[string]any{"url": "ftp://x"}, 400, "bad_request")
+	e.fails(t, "POST", "/api/v1/webhooks", admin, map[string]any{"url": receiver.URL, "event_types": []string{"nope"}}, 400, "bad_request")
+	e.fails(t, "POST", "/api/v1/webhooks", admin, map[string]any{"event_types": []string{"*"}}, 400, "bad_request")
+	e.fails(t, "GET", "/api/v1/webhooks/999", admin, nil, 404, "not_found")
+
+	var hook webhookJSON
+	e.call(t, "POST", "/api/v1/webhooks", admin, map[string]any{"url": receiver.URL, "description": "CRM",
+		"event_types": []string{webhooks.TypeMessageCreated, webhooks.TypeConversationHandedOff}}, 201, &hook)
+	if !strings.HasPrefix(hook.Secret, "whsec_") || !hook.Enabled || hook.StaffEvents || len(hook.EventTypes) != 2 {
+		t.Fatalf("created %+v", hook)
+	}
+	var list struct {
+		Webhooks []webhookJSON `json:"webhooks"`
+	}
+	e.call(t, "GET", "/api/v1/webhooks", admin, nil, 200, &list)
+	if len(list.Webhooks) != 1 || list.Webhooks[0].Secret != "" {
+		t.Fatalf("list %+v: one endpoint, without its secret", list.Webhooks)
+	}
+
+	conv := e.start(t, cust, "w1", "I want to talk to a person")
+	var c conversation
+	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", conv.ID), cust, nil, 200, &c)
+	e.post(t, agentTok, conv.ID, "n1", "note: VIP, be nice", true)
+	e.post(t, cust, conv.ID, "w2", "still there?", false)
+
+	var log struct {
+		Deliveries []deliveryJSON `json:"deliveries"`
+	}
+	eventually(t, 10*time.Second, "the deliveries", func() bool {
+		e.call(t, "GET", fmt.Sprintf("/api/v1/webhooks/%d/deliveries", hook.ID), admin, nil, 200, &log)
+		done := 0
+		for _, d := range log.Deliveries {
+			if d.Status == "delivered" {
+				done++
+			}
+		}
+		return done >= 3 && done == len(log.Deliveries)
+	})
+	types := map[string]int{}
+	for _, d := range log.Deliveries {
+		types[d.EventType]++
+		if d.Attempts != 1 || len(d.Log) != 1 || *d.Log[0].StatusCode != 200 {
+			t.Errorf("delivery %+v", d)
+		}
+		if strings.Contains(string(d.Payload), "VIP") {
+			t.Errorf("an internal note went to an endpoint without staff events: %s", d.Payload)
+		}
+	}
+	if types[webhooks.TypeConversationHandedOff] != 1 || types[webhooks.TypeMessageCreated] < 2 {
+		t.Errorf("delivered types %v", types)
+	}
+	mu.Lock()
+	for i, r := range got {
+		if err := webhooks.Verify(r.Header, bodies[i], time.Now(), time.Minute, hook.Secret); err != nil {
+			t.Errorf("delivery %d: %v", i, err)
+		}
+	}
+	mu.Unlock()
+
+	// Staff events on, secret rotated: the note's successor goes out, signed twice.
+	var rotated webhookJSON
+	e.call(t, "PATCH", fmt.Sprintf("/api/v1/webhooks/%d", hook.ID), admin, map[string]any{"staff_events": true}, 200, nil)
+	e.call(t, "POST", fmt.Sprintf("/api/v1/webhooks/%d/rotate-secret", hook.ID), admin, map[string]any{"overlap_seconds": 3600}, 200, &rotated)
+	if rotated.Secret == hook.Secret || rotated.PreviousSecretExpiresAt == nil {
+		t.Fatalf("rotation: %+v", rotated)
+	}
+	e.post(t, agentTok, conv.ID, "n2", "second note", true)
+	eventually(t, 10*time.Second, "the note delivered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(string(bodies[len(bodies)-1]), "second note")
+	})
+	mu.Lock()
+	last, lastBody := got[len(got)-1], bodies[len(bodies)-1]
+	mu.Unlock()
+	if n := len(strings.Fields(last.Header.Get(webhooks.HeaderSignature))); n != 2 {
+		t.Errorf("%d signatures during the overlap, want 2", n)
+	}
+	for _, s := range []string{hook.Secret, rotated.Secret} {
+		if err := webhooks.Verify(last.Header, lastBody, time.Now(), time.Minute, s); err != nil {
+			t.Errorf("verify with one of the two secrets: %v", err)
+		}
+	}
+
+	e.call(t, "DELETE", fmt.Sprintf("/api/v1/webhooks/%d", hook.ID), admin, nil, 204, nil)
+	e.fails(t, "GET", fmt.Sprintf("/api/v1/webhooks/%d/deliveries", hook.ID), admin, nil, 404, "not_found")
+}

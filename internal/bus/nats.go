@@ -1,0 +1,231 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// NATSOptions configure a NATS bus. The zero value is what a server uses.
+type NATSOptions struct {
+	// Prefix starts every subject the bus uses ("tandem" when empty):
+	// signals go to PREFIX.sig.TOPIC, jobs to PREFIX.work.QUEUE. Nodes that
+	// must hear each other share it; tests use a random one.
+	Prefix string
+	// Stream names the JetStream stream holding the work queues
+	// ("TANDEM_WORK" when empty).
+	Stream string
+	// AckWait is how long a job may stay unacknowledged before it is given
+	// to another worker: a worker that died holds its job this long (30 s
+	// when zero).
+	AckWait time.Duration
+	// RetryDelay is how long a failed job waits before it is delivered
+	// again (1 s when zero).
+	RetryDelay time.Duration
+	// Logger receives connection events; nothing is logged when nil.
+	Logger *slog.Logger
+	// Name names the connection on the server (monitoring).
+	Name string
+}
+
+// NATS is the bus of a cluster. Signals are core NATS messages, fanned out
+// to every node that subscribes and delivered at most once: they carry no
+// data, only "look again", and the database holds the truth. When the
+// connection drops and comes back, every local subscriber is signalled,
+// since signals may have been lost in between. Jobs are JetStream messages
+// in a work-queue stream with one durable pull consumer per queue, shared
+// by all nodes: each job is handled by one node and acknowledged after its
+// handler succeeds; a failed job is redelivered after RetryDelay, and the
+// job of a node that died is redelivered after AckWait.
+type NATS struct {
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	opts NATSOptions
+	log  *slog.Logger
+	hub  hub
+
+	mu   sync.Mutex
+	subs map[string]*nats.Subscription // one NATS subscription per locally subscribed topic
+}
+
+// NewNATS connects to the NATS server at url (nats://host:port, several
+// separated by commas) and makes sure the work-queue stream exists.
+func NewNATS(ctx context.Context, url string, opts NATSOptions) (*NATS, error) {
+	if opts.Prefix == "" {
+		opts.Prefix = "tandem"
+	}
+	if opts.Stream == "" {
+		opts.Stream = "TANDEM_WORK"
+	}
+	if opts.AckWait <= 0 {
+		opts.AckWait = 30 * time.Second
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &NATS{opts: opts, log: log, subs: map[string]*nats.Subscription{}}
+	b.hub.first, b.hub.last = b.natsSubscribe, b.natsUnsubscribe
+	nc, err := nats.Connect(url,
+		nats.Name(opts.Name),
+		// Our own signals reach local subscribers directly (see Publish).
+		nats.NoEcho(),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.Timeout(5*time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("bus: disconnected from NATS", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("bus: reconnected to NATS", "url", nc.ConnectedUrlRedacted())
+			b.hub.signalAll() // signals may have been lost: everyone looks again
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("bus: connect to NATS: %w", err)
+	}
+	b.nc = nc
+	if b.js, err = jetstream.New(nc); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("bus: jetstream: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err = b.js.CreateOrUpdateStream(sctx, jetstream.StreamConfig{
+		Name:        opts.Stream,
+		Description: "Tandem work queues (dispatch triggers, webhook fan-out)",
+		Subjects:    []string{opts.Prefix + ".work.>"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		// A job nobody took for three days is stale: what it pointed at
+		// has been looked at many times since.
+		MaxAge: 72 * time.Hour,
+	})
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("bus: create stream %s: %w", opts.Stream, err)
+	}
+	return b, nil
+}
+
+func (b *NATS) sigSubject(topic string) string { return b.opts.Prefix + ".sig." + topic }
+
+func (b *NATS) workSubject(queue string) string { return b.opts.Prefix + ".work." + queue }
+
+// natsSubscribe runs (under the hub's lock) when a topic gains its first
+// local subscriber.
+func (b *NATS) natsSubscribe(topic string) {
+	sub, err := b.nc.Subscribe(b.sigSubject(topic), func(*nats.Msg) { b.hub.publish(topic) })
+	if err != nil {
+		// Only a closed connection or a bad subject gets here; the
+		// subscriber still works locally.
+		b.log.Error("bus: subscribe", "topic", topic, "err", err)
+		return
+	}
+	b.mu.Lock()
+	b.subs[topic] = sub
+	b.mu.Unlock()
+}
+
+func (b *NATS) natsUnsubscribe(topic string) {
+	b.mu.Lock()
+	sub := b.subs[topic]
+	delete(b.subs, topic)
+	b.mu.Unlock()
+	if sub != nil {
+		_ = sub.Unsubscribe()
+	}
+}
+
+// Subscribe starts receiving signals for topic, from every node.
+func (b *NATS) Subscribe(topic string) *Subscription { return b.hub.subscribe(topic) }
+
+// Publish signals the subscribers of topic on this node at once and on the
+// other nodes through NATS. It never blocks on the network: the client
+// buffers, and a signal lost in a disconnect is made up for on reconnect.
+func (b *NATS) Publish(topic string) {
+	b.hub.publish(topic)
+	if err := b.nc.Publish(b.sigSubject(topic), nil); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		b.log.Warn("bus: publish", "topic", topic, "err", err)
+	}
+}
+
+// Enqueue stores a job in the work-queue stream; it returns once JetStream
+// has it.
+func (b *NATS) Enqueue(ctx context.Context, queue, job string) error {
+	if _, err := b.js.Publish(ctx, b.workSubject(queue), []byte(job)); err != nil {
+		return fmt.Errorf("bus: enqueue %s: %w", queue, err)
+	}
+	return nil
+}
+
+// Work consumes the queue through its durable consumer until ctx ends.
+func (b *NATS) Work(ctx context.Context, queue string, handle Handler) error {
+	if strings.ContainsAny(queue, ".*> ") {
+		return fmt.Errorf("bus: queue name %q must be one subject token", queue)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cons, err := b.js.CreateOrUpdateConsumer(cctx, b.opts.Stream, jetstream.ConsumerConfig{
+		Durable:       queue,
+		FilterSubject: b.workSubject(queue),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       b.opts.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 1024,
+	})
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("bus: consumer %s: %w", queue, err)
+	}
+	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		if ctx.Err() != nil {
+			_ = msg.Nak() // stopping: let another node have it now
+			return
+		}
+		if err := handle(ctx, string(msg.Data())); err != nil {
+			if ctx.Err() != nil {
+				_ = msg.Nak() // stopped mid-job: another node may take it at once
+				return
+			}
+			b.log.Debug("bus: job failed; it will be retried", "queue", queue, "err", err)
+			_ = msg.NakWithDelay(b.opts.RetryDelay)
+			return
+		}
+		if err := msg.Ack(); err != nil {
+			b.log.Warn("bus: ack", "queue", queue, "err", err)
+		}
+	}, jetstream.PullMaxMessages(1), jetstream.PullExpiry(5*time.Second))
+	if err != nil {
+		return fmt.Errorf("bus: consume %s: %w", queue, err)
+	}
+	<-ctx.Done()
+	cc.Stop()
+	return nil
+}
+
+// DeleteStream removes the bus's work-queue stream (tests clean up with it).
+func (b *NATS) DeleteStream(ctx context.Context) error {
+	return b.js.DeleteStream(ctx, b.opts.Stream)
+}
+
+// Close drains the connection: buffered signals and acknowledgements go out first.
+func (b *NATS) Close() error {
+	if err := b.nc.Drain(); err != nil {
+		b.nc.Close()
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/tandem-desk/tandem/internal/desk"
+	"github.com/tandem-desk/tandem/internal/model"
+)
+
+// registerRouting adds routing's endpoints: the workspace's routing
+// settings, agents' routing profiles, the live queue, follow-up emails.
+func (a *API) registerRouting(h func(string, handlerFunc)) {
+	h("GET /api/v1/settings/routing", a.routingSettings)
+	h("PUT /api/v1/settings/routing", a.setRoutingSettings)
+	h("GET /api/v1/agents/{id}", a.agent)
+	h("PUT /api/v1/agents/{id}", a.updateAgent)
+	h("GET /api/v1/queue", a.queue)
+	h("POST /api/v1/conversations/{id}/follow-up", a.followUp)
+}
+
+func (a *API) routingSettings(w http.ResponseWriter, r *http.Request) error {
+	act, err := a.actor(r)
+	if err != nil {
+		return err
+	}
+	set, err := a.desk.RoutingSettings(r.Context(), act)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, set)
+	return nil
+}
+
+func (a *API) setRoutingSettings(w http.ResponseWriter, r *http.Request) error {
+	act, err := a.actor(r)
+	if err != nil {
+		return err
+	}
+	// One JSON object, size-limited; the fields are checked against the
+	// settings themselves (unknown fields are refused there).
+	var raw json.RawMessage
+	if err := decode(w, r, &raw); err != nil {
+		return err
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		return &apiError{http.StatusBadRequest, "invalid_json", "the settings must be a JSON object"}
+	}
+	set, err := a.desk.SetRoutingSettings(r.Context(), act, raw)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, set)
+	return nil
+}
+
+func (a *API) agent(w http.ResponseWriter, r *http.Request) error {
+	act, err := a.actor(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	agent, err := a.desk.Agent(r.Context(), act, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, agent)
+	return nil
+}
+
+func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
+	act, err := a.actor(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Skills       *[]model.AgentSkill `json:"skills"`
+		Languages    *[]string           `json:"languages"`
+		Capacity     *int                `json:"capacity"`
+		QualityScore *float64            `json:"quality_score"`
+		CertifiedFor *[]string           `json:"certified_for"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	agent, err := a.desk.UpdateAgent(r.Context(), act, id, desk.AgentProfile{
+		Skills: req.Skills, Languages: req.Languages, Capacity: req.Capacity, QualityScore: req.QualityScore, CertifiedFor: req.CertifiedFor,
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, agent)
+	return nil
+}
+
+func (a *API) queue(w http.ResponseWriter, r *http.Request) error {
+	act, err := a.actor(r)
+	if err != nil {
+		return err
+	}
+	list, err := a.desk.Queue(r.Context(), act)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"queue": list})
+	return nil
+}
+
+func (a *API) followUp(w http.ResponseWriter, r *http.Request) error {
+	act, err := a.actor(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Email string `json:"email"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	conv, err := a.desk.FollowUp(r.Context(), act, id, req.Email)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, conv)
+	return nil
+}

@@ -1,0 +1,1131 @@
+/*
+ * Tandem admin console: a live overview of the workspace (drawn as inline SVG), agents and their
+ * skills, routing and assistant settings, and the workspace's settings (names, allowed widget
+ * origins, identity secret). Talks to /api/v1 with the staff Bearer token kept in sessionStorage
+ * (shared with the agent console and the knowledge-base editor), and follows the WebSocket stream,
+ * on which an admin receives every event of the workspace. User-provided text is only ever
+ * inserted with textContent / text nodes.
+ */
+(() => {
+  'use strict';
+
+  const TOKEN_KEY = 'tandem.agent.token';
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const VIEWS = ['overview', 'agents', 'routing', 'assistant', 'workspace'];
+  const COLORS = { ai: '#6366f1', queued: '#f59e0b', assigned: '#10b981', resolved: '#94a3b8', available: '#22c55e', away: '#f59e0b', offline: '#cbd5e1' };
+
+  const $ = (id) => document.getElementById(id);
+
+  // h builds an HTML element; string children become text nodes, never HTML.
+  function h(tag, props, ...kids) {
+    const el = document.createElement(tag);
+    setProps(el, props);
+    for (const c of kids) if (c != null && c !== false) el.append(c);
+    return el;
+  }
+
+  // svg builds an SVG element the same way.
+  function svg(tag, props, ...kids) {
+    const el = document.createElementNS(SVG_NS, tag);
+    setProps(el, props);
+    for (const c of kids) if (c != null && c !== false) el.append(c);
+    return el;
+  }
+
+  function setProps(el, props) {
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v == null || v === false) continue;
+      if (k === 'class') el.setAttribute('class', v);
+      else if (k === 'text') el.textContent = v;
+      else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? '' : String(v));
+    }
+  }
+
+  function storageGet(k) {
+    try {
+      return sessionStorage.getItem(k);
+    } catch (e) {
+      return null;
+    }
+  }
+  function storageSet(k, v) {
+    try {
+      if (v == null) sessionStorage.removeItem(k);
+      else sessionStorage.setItem(k, v);
+    } catch (e) {
+      /* keep working in memory */
+    }
+  }
+
+  // ---- clock and formatting -----------------------------------------------------------------
+
+  let skew = 0; // server clock minus browser clock, in ms, from the Date header
+  const now = () => Date.now() + skew;
+  function noteServerDate(res) {
+    const d = Date.parse(res.headers.get('Date') || '');
+    if (isNaN(d)) return;
+    const s = d - Date.now();
+    skew = Math.abs(s) > 1500 ? s : 0;
+  }
+
+  const pct = (x) => (x == null ? '–' : Math.round(x * 100) + ' %');
+  const hhmm = (d) => new Date(d).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+  function duration(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    if (s < 3600) return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+    const m = Math.floor(s / 60);
+    return `${Math.floor(m / 60)} h ${m % 60} min`;
+  }
+
+  function ago(ms) {
+    const s = Math.max(0, Math.round((now() - ms) / 1000));
+    if (s < 10) return 'now';
+    if (s < 60) return s + ' s ago';
+    if (s < 3600) return Math.floor(s / 60) + ' min ago';
+    return hhmm(ms);
+  }
+
+  function initials(name) {
+    const parts = String(name || '?').trim().split(/\s+/).filter(Boolean);
+    return ((parts[0] || '?')[0] + (parts.length > 1 ? parts[parts.length - 1][0] : '')).toUpperCase();
+  }
+
+  // ---- HTTP -----------------------------------------------------------------------------------
+
+  let token = storageGet(TOKEN_KEY);
+
+  class APIError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status; // 0 = network failure
+      this.code = code;
+    }
+    // missing: the server has no such endpoint (an older or newer Tandem).
+    get missing() {
+      return this.status === 404 && /no such endpoint/.test(this.message);
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    if (token) headers.Authorization = 'Bearer ' + token;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let res;
+    try {
+      res = await fetch('/api/v1' + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {
+      throw new APIError(0, 'network', 'The server cannot be reached.');
+    }
+    noteServerDate(res);
+    let data = null;
+    const text = await res.text().catch(() => '');
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch (e) {
+        data = null;
+      }
+    }
+    if (!res.ok) {
+      const err = (data && data.error) || {};
+      if (res.status === 401 && path !== '/auth/login') sessionEnded();
+      throw new APIError(res.status, err.code || 'http_' + res.status, err.message || res.statusText || 'Request failed');
+    }
+    return data;
+  }
+
+  // ---- notices ------------------------------------------------------------------------------
+
+  let noticeTimer = null;
+  function notice(text, kind) {
+    const el = $('notice');
+    el.textContent = text;
+    el.className = 'notice' + (kind ? ' ' + kind : '');
+    el.hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => {
+      el.hidden = true;
+    }, 6000);
+  }
+
+  function showError(id, err) {
+    const el = $(id);
+    el.textContent = err ? err.message || String(err) : '';
+    el.hidden = !err;
+  }
+
+  // ---- login, logout, "admins only" -------------------------------------------------------------
+
+  let me = null;
+
+  function showOnly(id) {
+    for (const v of ['login-view', 'denied-view', 'app']) $(v).hidden = v !== id;
+  }
+
+  function showLogin(message) {
+    showOnly('login-view');
+    const err = $('login-error');
+    err.textContent = message || '';
+    err.hidden = !message;
+    $('login-email').focus();
+  }
+
+  function showDenied(agent) {
+    showOnly('denied-view');
+    $('denied-text').textContent = `You are signed in as ${agent.name || agent.email}, an agent. The admin console is for the workspace's admins: ask one of them if you need a setting changed.`;
+  }
+
+  function sessionEnded() {
+    if (!token) return;
+    token = null;
+    storageSet(TOKEN_KEY, null);
+    teardown();
+    showLogin('Your session has ended. Please sign in again.');
+  }
+
+  $('login-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const email = $('login-email').value.trim();
+    const password = $('login-password').value;
+    const err = $('login-error');
+    if (!email || !password) {
+      err.textContent = 'Enter your email and password.';
+      err.hidden = false;
+      return;
+    }
+    const btn = $('login-submit');
+    btn.disabled = true;
+    err.hidden = true;
+    try {
+      const r = await api('POST', '/auth/login', { email, password });
+      token = r.token;
+      storageSet(TOKEN_KEY, token);
+      $('login-password').value = '';
+      start(r.agent);
+    } catch (ex) {
+      err.textContent = ex.status === 401 ? 'Wrong email or password.' : ex.message;
+      err.hidden = false;
+    } finally {
+      btn.disabled = false;
+    }
+  });
+
+  async function logout() {
+    try {
+      await api('POST', '/auth/logout');
+    } catch (e) {
+      /* the token is dropped locally either way */
+    }
+    token = null;
+    storageSet(TOKEN_KEY, null);
+    teardown();
+    showLogin();
+  }
+  $('logout').addEventListener('click', logout);
+  $('denied-logout').addEventListener('click', logout);
+
+  function start(agent) {
+    me = agent;
+    if (agent.role !== 'admin') {
+      showDenied(agent);
+      return;
+    }
+    showOnly('app');
+    $('me').textContent = agent.name || agent.email;
+    $('me').title = agent.email || '';
+    loaded.clear();
+    route();
+    refresh();
+    loadAgents();
+    loadWorkspaceName();
+    startStream();
+  }
+
+  function teardown() {
+    stopStream();
+    me = null;
+    stats = null;
+    agents = [];
+    feed.length = 0;
+    $('feed').replaceChildren();
+    loaded.clear();
+  }
+
+  async function loadWorkspaceName() {
+    try {
+      const ws = await api('GET', '/settings/workspace');
+      $('workspace-name').textContent = ws.name;
+    } catch (e) {
+      /* the overview works without it */
+    }
+  }
+
+  // ---- views --------------------------------------------------------------------------------
+
+  const loaded = new Set(); // views whose data has been loaded since sign-in
+  const loaders = { agents: loadAgentsView, routing: loadRouting, assistant: loadAssistant, workspace: loadWorkspace };
+
+  function route() {
+    if (!me || me.role !== 'admin') return;
+    let view = location.hash.slice(1);
+    if (!VIEWS.includes(view)) view = 'overview';
+    for (const v of VIEWS) $('view-' + v).hidden = v !== view;
+    for (const a of document.querySelectorAll('.sidenav a[data-view]')) {
+      if (a.dataset.view === view) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    document.title = `Tandem · Admin · ${$('view-' + view).querySelector('h1').textContent}`;
+    $('notice').hidden = true;
+    if (view !== 'workspace') {
+      // A new identity secret is shown once, while its view stays open.
+      $('secret-new').hidden = true;
+      $('secret-value').value = '';
+    }
+    if (view === 'overview' && stats) renderOverview(); // charts take their box's width
+    if (loaders[view] && !loaded.has(view)) {
+      loaded.add(view);
+      loaders[view]();
+    }
+  }
+  window.addEventListener('hashchange', route);
+
+  // ---- overview: the stats ------------------------------------------------------------------
+
+  let stats = null;
+  let statsAt = 0; // browser ms when stats were fetched
+  let tz = (() => {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+    } catch (e) {
+      return '';
+    }
+  })();
+
+  let inFlight = false;
+  let again = false;
+  async function refresh() {
+    if (!token) return;
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    inFlight = true;
+    try {
+      let s;
+      try {
+        s = await api('GET', '/stats/overview' + (tz ? '?tz=' + encodeURIComponent(tz) : ''));
+      } catch (e) {
+        if (e.status !== 400 || !tz) throw e;
+        tz = ''; // a zone the server does not know: fall back to UTC
+        s = await api('GET', '/stats/overview');
+      }
+      stats = s;
+      statsAt = Date.now();
+      renderOverview();
+    } catch (e) {
+      if (e.status !== 401) notice("Couldn't load the overview: " + e.message, 'error');
+    } finally {
+      inFlight = false;
+      if (again) {
+        again = false;
+        scheduleRefresh();
+      }
+    }
+  }
+
+  // scheduleRefresh refetches the stats after a burst of events: 250 ms after the last one, and
+  // at least once a second while they keep coming.
+  let debounceTimer = null;
+  let firstPending = 0;
+  function scheduleRefresh() {
+    const t = Date.now();
+    if (!firstPending) firstPending = t;
+    clearTimeout(debounceTimer);
+    const wait = Math.max(0, Math.min(250, firstPending + 1000 - t));
+    debounceTimer = setTimeout(() => {
+      firstPending = 0;
+      refresh();
+    }, wait);
+  }
+
+  function setKPI(id, value, unit) {
+    const el = $(id);
+    const text = String(value) + (unit || '');
+    if (el.dataset.v === text) return;
+    const changed = el.dataset.v !== undefined;
+    el.dataset.v = text;
+    el.replaceChildren(String(value));
+    if (unit) el.append(h('span', { class: 'unit' }, unit));
+    if (changed) {
+      const card = el.closest('.kpi');
+      card.classList.remove('flash');
+      void card.offsetWidth; // restart the animation
+      card.classList.add('flash');
+    }
+  }
+
+  function renderOverview() {
+    const s = stats;
+    if (!s) return;
+    const c = s.conversations;
+    const people = c.queued + c.assigned;
+    setKPI('kpi-open', c.ai + people);
+    $('kpi-open-sub').textContent = `${c.ai} with the assistant · ${people} with people`;
+    setKPI('kpi-queue', s.queue.length);
+    renderWait();
+    const a = s.agents;
+    setKPI('kpi-agents', a.available, ` / ${a.total}`);
+    $('kpi-agents-sub').textContent = `${a.away} away · ${a.free_slots} free ${a.free_slots === 1 ? 'slot' : 'slots'}`;
+    const as = s.assistant;
+    setKPI('kpi-ai', as.answer_rate == null ? '–' : Math.round(as.answer_rate * 100), as.answer_rate == null ? '' : ' %');
+    $('kpi-ai-sub').textContent = as.conversations
+      ? `${as.answered_without_handover} of ${as.conversations} today without a person`
+      : 'No conversations yet today';
+    drawDonut($('kpi-ai-donut'), as.answer_rate);
+    const cs = s.csat;
+    setKPI('kpi-csat', cs.average == null ? '–' : cs.average.toFixed(1), cs.average == null ? '' : ' / 5');
+    $('kpi-csat-sub').textContent = cs.ratings
+      ? `${pct(cs.satisfied_rate)} satisfied · ${cs.ratings} ${cs.ratings === 1 ? 'rating' : 'ratings'}`
+      : 'No ratings yet today';
+    drawCSAT($('kpi-csat-chart'), cs.distribution);
+    drawStatus($('chart-status'), c);
+    drawHours($('chart-hours'), s);
+    renderSub();
+  }
+
+  function renderSub() {
+    if (!stats) return;
+    const zone = stats.time_zone === 'UTC' ? 'UTC' : stats.time_zone.replace(/_/g, ' ');
+    $('overview-sub').textContent = `Today since midnight (${zone}) · updated ${ago(statsAt + skew)}` +
+      (ws && ws.readyState === 1 ? ' · live' : '');
+  }
+
+  // renderWait ticks the oldest wait every second between refetches.
+  function renderWait() {
+    if (!stats) return;
+    const q = stats.queue;
+    const sub = $('kpi-queue-sub');
+    if (!q.length || !q.oldest_queued_at) {
+      sub.textContent = 'Nobody is waiting';
+      return;
+    }
+    const wait = (now() - Date.parse(q.oldest_queued_at)) / 1000;
+    sub.replaceChildren('longest wait ', h('span', { class: wait >= 120 ? 'warn' : '' }, duration(wait)));
+  }
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      if (stats && !$('view-overview').hidden) renderOverview();
+    }, 150);
+  });
+  setInterval(() => {
+    if (!stats || $('app').hidden) return;
+    renderWait();
+    renderSub();
+    for (const el of document.querySelectorAll('#feed time[data-at]')) el.textContent = ago(Number(el.dataset.at));
+  }, 1000);
+  // A safety net under the stream, and the turn of the hour.
+  setInterval(() => {
+    if (token && me && me.role === 'admin' && !document.hidden) refresh();
+  }, 30000);
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && token && me && me.role === 'admin') refresh();
+  });
+
+  // ---- overview: charts (inline SVG) ----------------------------------------------------------
+
+  function drawDonut(box, rate) {
+    const r = 30;
+    const c = 2 * Math.PI * r;
+    const v = rate == null ? 0 : Math.max(0, Math.min(1, rate));
+    box.replaceChildren(
+      svg('svg', { viewBox: '0 0 80 80' },
+        svg('circle', { cx: 40, cy: 40, r, fill: 'none', stroke: '#eef2ff', 'stroke-width': 10 }),
+        svg('circle', {
+          cx: 40, cy: 40, r, fill: 'none', stroke: COLORS.ai, 'stroke-width': 10, 'stroke-linecap': v > 0 && v < 1 ? 'round' : 'butt',
+          'stroke-dasharray': `${(v * c).toFixed(2)} ${c.toFixed(2)}`, transform: 'rotate(-90 40 40)',
+        })));
+  }
+
+  function drawCSAT(box, dist) {
+    const max = Math.max(1, ...dist);
+    const colors = ['#ef4444', '#f97316', '#eab308', '#84cc16', '#22c55e'];
+    const g = svg('svg', { viewBox: '0 0 100 62' });
+    dist.forEach((n, i) => {
+      const hgt = n ? Math.max(3, (n / max) * 42) : 2;
+      const x = 4 + i * 19;
+      g.append(
+        svg('rect', { x, y: 46 - hgt, width: 14, height: hgt, rx: 2, fill: n ? colors[i] : '#e5e7eb' }),
+        svg('text', { x: x + 7, y: 60, 'text-anchor': 'middle', 'font-size': 10, fill: '#6b7280' }, String(i + 1)));
+    });
+    box.replaceChildren(g);
+  }
+
+  function drawStatus(fig, c) {
+    const rows = [
+      { label: 'With the assistant', n: c.ai, color: COLORS.ai },
+      { label: 'Waiting for a person', n: c.queued, color: COLORS.queued },
+      { label: 'With a person', n: c.assigned, color: COLORS.assigned },
+      { label: 'Resolved today', n: c.resolved_today, color: COLORS.resolved },
+    ];
+    const W = Math.max(300, Math.round(fig.clientWidth) || 460);
+    const rowH = 42;
+    const x0 = 160;
+    const bw = W - x0 - 40;
+    const max = Math.max(1, ...rows.map((r) => r.n));
+    const g = svg('svg', { viewBox: `0 0 ${W} ${rows.length * rowH}` });
+    rows.forEach((r, i) => {
+      const y = i * rowH + 10;
+      const w = r.n ? Math.max(4, (r.n / max) * bw) : 0;
+      g.append(
+        svg('text', { class: 'label', x: 0, y: y + 16 }, r.label),
+        svg('rect', { class: 'track', x: x0, y, width: bw, height: 22, rx: 6 }),
+        svg('rect', { class: 'bar', x: x0, y, width: w.toFixed(1), height: 22, rx: 6, fill: r.color }),
+        svg('text', { class: 'value', x: x0 + w + 8, y: y + 16 }, String(r.n)));
+    });
+    fig.replaceChildren(g);
+    fig.setAttribute('aria-label', 'Conversations by status: ' + rows.map((r) => `${r.label.toLowerCase()} ${r.n}`).join(', '));
+  }
+
+  // niceMax rounds a chart's top up to 1, 2, 2.5 or 5 times a power of ten.
+  function niceMax(v) {
+    if (v <= 4) return 4;
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+    return 10 * p;
+  }
+
+  function drawHours(fig, s) {
+    const hours = s.hours || [];
+    const W = Math.max(320, Math.round(fig.clientWidth) || 620);
+    const H = 200;
+    const L = 34;
+    const R = 12;
+    const T = 12;
+    const B = 26;
+    const slots = Math.max(24, hours.length);
+    const step = (W - L - R) / slots;
+    const max = niceMax(Math.max(0, ...hours.map((x) => x.conversations)));
+    const y = (v) => T + (H - T - B) * (1 - v / max);
+    const x = (i) => L + step * (i + 0.5);
+    const g = svg('svg', { viewBox: `0 0 ${W} ${H}` });
+    for (const v of [0, max / 2, max]) {
+      g.append(
+        svg('line', { class: 'grid', x1: L, x2: W - R, y1: y(v), y2: y(v) }),
+        svg('text', { x: L - 8, y: y(v) + 4, 'text-anchor': 'end' }, String(Math.round(v * 10) / 10)));
+    }
+    // day_start is midnight where the overview counts days: hour i of the day is i:00 there.
+    for (let i = 0; i <= slots; i += 6) {
+      g.append(svg('text', { x: L + step * i, y: H - 6, 'text-anchor': i === 0 ? 'start' : i === slots ? 'end' : 'middle' },
+        String(i).padStart(2, '0') + ':00'));
+    }
+    if (hours.length) {
+      const line = (key) => hours.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(p[key]).toFixed(1)}`).join(' ');
+      const last = hours.length - 1;
+      const area = `${line('conversations')} L${x(last).toFixed(1)},${y(0)} L${x(0).toFixed(1)},${y(0)} Z`;
+      g.append(
+        svg('defs', {}, svg('linearGradient', { id: 'hours-fill', x1: 0, x2: 0, y1: 0, y2: 1 },
+          svg('stop', { offset: '0%', 'stop-color': COLORS.ai, 'stop-opacity': 0.28 }),
+          svg('stop', { offset: '100%', 'stop-color': COLORS.ai, 'stop-opacity': 0.02 }))),
+        svg('path', { d: area, fill: 'url(#hours-fill)' }),
+        svg('path', { d: line('handed_over'), fill: 'none', stroke: COLORS.queued, 'stroke-width': 2, 'stroke-dasharray': '4 3', 'stroke-linejoin': 'round' }),
+        svg('path', { d: line('conversations'), fill: 'none', stroke: '#4f46e5', 'stroke-width': 2.5, 'stroke-linejoin': 'round', 'stroke-linecap': 'round' }),
+        svg('circle', { cx: x(last), cy: y(hours[last].conversations), r: 4.5, fill: '#4f46e5', stroke: '#fff', 'stroke-width': 2 }),
+        svg('text', { class: 'value', x: x(last), y: y(hours[last].conversations) - 10, 'text-anchor': 'middle' }, String(hours[last].conversations)));
+    }
+    fig.replaceChildren(g);
+    const total = hours.reduce((n, p) => n + p.conversations, 0);
+    fig.setAttribute('aria-label', `${total} conversations today; ${hours.length ? hours[hours.length - 1].conversations : 0} this hour`);
+  }
+
+  // ---- overview: the team -------------------------------------------------------------------
+
+  let agents = [];
+  let agentsTimer = null;
+
+  async function loadAgents() {
+    try {
+      const r = await api('GET', '/agents');
+      agents = (r && r.agents) || [];
+      renderTeam();
+      if (loaded.has('agents')) renderAgentsTable();
+    } catch (e) {
+      if (e.status !== 401) notice("Couldn't load the agents: " + e.message, 'error');
+    }
+  }
+
+  function scheduleAgents() {
+    clearTimeout(agentsTimer);
+    agentsTimer = setTimeout(loadAgents, 300);
+  }
+
+  const statusOrder = { available: 0, away: 1, offline: 2 };
+  function sortedAgents() {
+    return [...agents].sort((a, b) => (statusOrder[a.status] ?? 3) - (statusOrder[b.status] ?? 3) || String(a.name).localeCompare(b.name));
+  }
+
+  function loadMeter(a) {
+    const cap = a.capacity || 0;
+    const act = a.active_conversations || 0;
+    const frac = cap ? Math.min(1, act / cap) : 0;
+    const bar = h('span', { class: act >= cap && cap ? 'full' : '' });
+    bar.style.width = (frac * 100).toFixed(0) + '%';
+    return h('span', { class: 'load', title: `${act} of ${cap} conversations` }, h('span', { class: 'meter' }, bar), `${act}/${cap}`);
+  }
+
+  function statusPill(status) {
+    return h('span', { class: 'pill ' + status }, { available: 'Available', away: 'Away', offline: 'Offline' }[status] || status);
+  }
+
+  function renderTeam() {
+    const ul = $('team');
+    const list = sortedAgents();
+    ul.replaceChildren(...list.map((a) => h('li', {},
+      h('span', { class: 'person' },
+        h('span', { class: 'avatar ' + a.status, 'aria-hidden': 'true' }, initials(a.name)),
+        h('span', {}, h('span', { class: 'name' }, a.name || a.email), h('br'), h('span', { class: 'role' }, a.role === 'admin' ? 'Admin' : 'Agent'))),
+      statusPill(a.status),
+      a.status === 'offline' ? h('span', { class: 'load' }, '') : loadMeter(a))));
+    const bar = $('team-bar');
+    const counts = { available: 0, away: 0, offline: 0 };
+    for (const a of list) if (a.status in counts) counts[a.status]++;
+    bar.replaceChildren(...Object.entries(counts).map(([k, n]) => {
+      const seg = h('span', { title: `${n} ${k}` });
+      seg.style.flexGrow = String(n);
+      seg.style.background = COLORS[k];
+      return seg;
+    }));
+  }
+
+  // ---- overview: live activity --------------------------------------------------------------
+
+  const feed = [];
+  const agentName = (id) => (agents.find((a) => a.id === id) || {}).name || `agent #${id}`;
+
+  function describe(ev) {
+    const d = ev.data || {};
+    const conv = `#${ev.conversation_id || d.id || d.conversation_id || '?'}`;
+    const who = d.customer_name || 'a visitor';
+    switch (ev.type) {
+      case 'conversation.created': return ['ai', `New conversation ${conv} from ${who}`];
+      case 'conversation.queued': return ['queued', `${conv} handed to people (${who})`];
+      case 'conversation.assigned': return ['assigned', `${conv} taken by ${d.assignee_name || 'an agent'}`];
+      case 'conversation.resolved': return ['resolved', `${conv} resolved${d.resolved_by === 'assistant' ? ' by the assistant' : d.assignee_name ? ' by ' + d.assignee_name : ''}`];
+      case 'conversation.reopened': return ['ai', `${conv} reopened by ${who}`];
+      case 'csat.submitted': return ['csat', `${conv} rated ${'★'.repeat(d.score || 0)}${'☆'.repeat(5 - (d.score || 0))}`];
+      case 'agent.status_changed': return [d.status === 'available' ? 'assigned' : 'resolved', `${d.name || 'An agent'} is ${d.status}`];
+      case 'offer.expired': return ['queued', `${agentName(d.agent_id)} let an offer for #${d.conversation_id} run out`];
+      case 'offer.declined': return ['resolved', `${agentName(d.agent_id)} passed on #${d.conversation_id}`];
+      default:
+        if (ev.type.startsWith('settings.')) return ['resolved', 'Settings changed'];
+        return null;
+    }
+  }
+
+  function addFeed(ev) {
+    const line = describe(ev);
+    if (!line) return;
+    const at = Date.parse(ev.at) || now();
+    const li = h('li', {}, h('span', { class: 'dot ' + line[0], 'aria-hidden': 'true' }), h('span', { class: 'what', title: line[1] }, line[1]),
+      h('time', { datetime: new Date(at).toISOString(), 'data-at': at }, ago(at)));
+    const ol = $('feed');
+    ol.prepend(li);
+    while (ol.children.length > 30) ol.lastElementChild.remove();
+    $('feed-empty').hidden = true;
+  }
+
+  // ---- the stream -----------------------------------------------------------------------------
+
+  let ws = null;
+  let wsTimer = null;
+  let wsAttempt = 0;
+  let lastSeq = null;
+
+  function setConn(text, kind) {
+    const el = $('conn');
+    el.textContent = text;
+    el.className = 'conn ' + kind;
+  }
+
+  function startStream() {
+    if (ws || wsTimer || !token) return;
+    connect();
+  }
+
+  function stopStream() {
+    clearTimeout(wsTimer);
+    wsTimer = null;
+    wsAttempt = 0;
+    lastSeq = null;
+    if (ws) {
+      const s = ws;
+      ws = null;
+      s.close();
+    }
+  }
+
+  function connect() {
+    wsTimer = null;
+    if (!token) return;
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    let url = `${proto}//${location.host}/api/v1/stream?token=${encodeURIComponent(token)}`;
+    if (lastSeq != null) url += '&after=' + lastSeq;
+    setConn(wsAttempt ? 'Reconnecting…' : 'Connecting…', 'wait');
+    let opened = false;
+    let sock;
+    try {
+      sock = new WebSocket(url);
+    } catch (e) {
+      reconnectLater(false);
+      return;
+    }
+    ws = sock;
+    sock.addEventListener('open', () => {
+      opened = true;
+      wsAttempt = 0;
+      setConn('Live', 'ok');
+    });
+    sock.addEventListener('message', (e) => {
+      let ev;
+      try {
+        ev = JSON.parse(e.data);
+      } catch (err) {
+        return;
+      }
+      if (ws === sock) onEvent(ev);
+    });
+    sock.addEventListener('close', () => {
+      if (ws !== sock) return;
+      ws = null;
+      reconnectLater(opened);
+    });
+  }
+
+  function reconnectLater(opened) {
+    if (!token) return;
+    setConn('Offline — reconnecting…', 'bad');
+    const delay = Math.min(15000, 1000 * 2 ** wsAttempt) * (0.8 + Math.random() * 0.4);
+    wsAttempt++;
+    wsTimer = setTimeout(async () => {
+      if (!opened && wsAttempt % 3 === 0) await api('GET', '/agents/me').catch(() => {});
+      if (token) connect();
+      else wsTimer = null;
+    }, delay);
+  }
+
+  // Events that do not move any figure of the overview.
+  const QUIET = new Set(['offer.created', 'offer.declined', 'offer.expired', 'offer.rescinded', 'conversation.queue_updated', 'conversation.ring_widened']);
+
+  function onEvent(ev) {
+    if (!ev || typeof ev.type !== 'string') return;
+    if (typeof ev.seq === 'number') lastSeq = ev.seq;
+    if (ev.type === 'ready') {
+      refresh();
+      loadAgents();
+      return;
+    }
+    addFeed(ev);
+    if (ev.type.startsWith('agent.') || ev.type === 'conversation.assigned' || ev.type === 'conversation.resolved') scheduleAgents();
+    if (ev.type === 'settings.workspace_updated' && ev.data && ev.data.name) $('workspace-name').textContent = ev.data.name;
+    if (!QUIET.has(ev.type) && !ev.type.startsWith('settings.')) scheduleRefresh();
+  }
+
+  // ---- agents and their skills ----------------------------------------------------------------
+
+  // Editing goes through PUT /api/v1/agents/{id} ({"skills":[{"name","level"}],"languages":[…],
+  // "capacity":N}); the list (GET /api/v1/agents) carries each agent's routing profile.
+  let editing = null;
+
+  async function loadAgentsView() {
+    await loadAgents();
+    renderAgentsTable();
+  }
+
+  function skillTags(a) {
+    const skills = (a.skills || []).filter((s) => !s.name.startsWith('lang:'));
+    if (!skills.length) return h('span', { class: 'none' }, '—');
+    return h('span', {}, ...skills.map((s) => h('span', { class: 'tag', title: `level ${s.level} of 5` }, s.name, h('b', {}, String(s.level)))));
+  }
+
+  function renderAgentsTable() {
+    const tbody = $('agents-rows');
+    tbody.replaceChildren(...sortedAgents().map((a) => {
+      const langs = a.languages || [];
+      const st = a.offer_stats;
+      const edit = h('button', { type: 'button', class: 'ghost small', 'aria-label': `Edit ${a.name}`, onclick: () => editAgent(a) }, 'Edit');
+      return h('tr', { class: editing && editing.id === a.id ? 'editing' : '' },
+        h('td', {}, h('span', { class: 'person' },
+          h('span', { class: 'avatar ' + a.status, 'aria-hidden': 'true' }, initials(a.name)),
+          h('span', {}, h('span', { class: 'name' }, a.name || a.email), h('br'), h('span', { class: 'role' }, a.role === 'admin' ? `${a.email} · admin` : a.email)))),
+        h('td', {}, statusPill(a.status)),
+        h('td', {}, loadMeter(a)),
+        h('td', {}, skillTags(a)),
+        h('td', {}, langs.length ? langs.join(', ') : h('span', { class: 'none' }, '—')),
+        h('td', {}, st && st.received ? `${Math.round(st.acceptance_rate * 100)} % of ${st.received}` : h('span', { class: 'none' }, '—')),
+        h('td', {}, edit));
+    }));
+  }
+
+  function editAgent(a) {
+    editing = a;
+    $('agent-form-h').textContent = `Edit ${a.name}`;
+    $('agent-capacity').value = a.capacity;
+    $('agent-languages').value = (a.languages || []).join(', ');
+    $('agent-skills').value = (a.skills || []).filter((s) => !s.name.startsWith('lang:')).map((s) => `${s.name}:${s.level}`).join(', ');
+    showError('agent-error', null);
+    $('agent-form').hidden = false;
+    renderAgentsTable();
+    $('agent-capacity').focus();
+  }
+
+  $('agent-cancel').addEventListener('click', () => {
+    editing = null;
+    $('agent-form').hidden = true;
+    renderAgentsTable();
+  });
+
+  $('agent-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!editing) return;
+    const skills = [];
+    for (const part of $('agent-skills').value.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const [name, level] = part.split(':').map((s) => s.trim());
+      const lv = level ? Number(level) : 3;
+      if (!name || !Number.isInteger(lv) || lv < 1 || lv > 5) {
+        showError('agent-error', new Error(`"${part}": a skill is a name with an optional level from 1 to 5, as in cards:4`));
+        return;
+      }
+      skills.push({ name, level: lv });
+    }
+    const body = {
+      capacity: Number($('agent-capacity').value),
+      languages: $('agent-languages').value.split(',').map((s) => s.trim()).filter(Boolean),
+      skills,
+    };
+    $('agent-save').disabled = true;
+    try {
+      await api('PUT', `/agents/${editing.id}`, body);
+      notice(`Saved ${editing.name}.`, 'ok');
+      editing = null;
+      $('agent-form').hidden = true;
+      await loadAgents();
+      renderAgentsTable();
+    } catch (ex) {
+      showError('agent-error', ex.missing ? new Error('This server cannot change agents (no PUT /api/v1/agents/{id}).') : ex);
+    } finally {
+      $('agent-save').disabled = false;
+    }
+  });
+
+  // ---- routing ------------------------------------------------------------------------------
+
+  let routing = null;
+  const REQUIRE = [['primary', 'Main skill'], ['secondary', 'Other skills'], ['language', 'Language']];
+
+  async function loadRouting() {
+    try {
+      routing = await api('GET', '/settings/routing');
+    } catch (e) {
+      $('routing-form').hidden = true;
+      $('routing-missing').hidden = false;
+      if (!e.missing) $('routing-missing').textContent = "Couldn't load the routing settings: " + e.message;
+      return;
+    }
+    $('routing-missing').hidden = true;
+    $('routing-form').hidden = false;
+    $('r-accept').value = Math.round(routing.accept_seconds);
+    $('r-capacity').value = routing.default_capacity;
+    $('r-expiries').value = routing.expiries_before_away;
+    $('r-sla').value = Math.round(routing.sla_seconds);
+    const p = routing.priority || {};
+    $('r-vip').value = Math.round(p.vip_seconds || 0);
+    $('r-frustrated').value = Math.round(p.frustrated_seconds || 0);
+    $('r-sensitive').value = Math.round(p.sensitive_seconds || 0);
+    $('r-slarisk').value = Math.round(p.sla_risk_seconds || 0);
+    renderRings(routing.rings || []);
+  }
+
+  function renderRings(rings) {
+    const box = $('r-rings');
+    box.replaceChildren(...rings.map((r, i) => {
+      const after = i === 0 ? null : h('input', { type: 'number', min: 1, max: 86400, step: 1, value: Math.round(r.after_seconds), 'aria-label': `Ring ${i + 1}: after seconds` });
+      const checks = REQUIRE.map(([k, label]) => h('label', { class: 'check' },
+        h('input', { type: 'checkbox', value: k, checked: (r.require || []).includes(k) }), label));
+      const remove = i ? h('button', { type: 'button', class: 'ghost small', 'aria-label': `Remove ring ${i + 1}`, onclick: () => {
+        const rs = readRings();
+        rs.splice(i, 1);
+        renderRings(rs);
+      } }, 'Remove') : null;
+      const lead = i === 0 ? h('span', { class: 'ring-lead' }, 'At once, require') : h('span', { class: 'ring-lead' }, 'After', after, 's, require');
+      return h('div', { class: 'ring', role: 'group', 'aria-label': `Ring ${i + 1}` }, lead, ...checks, remove);
+    }));
+  }
+
+  function readRings() {
+    return [...$('r-rings').children].map((row) => ({
+      after_seconds: Number((row.querySelector('input[type="number"]') || {}).value) || 0,
+      require: [...row.querySelectorAll('input[type="checkbox"]:checked')].map((c) => c.value),
+    }));
+  }
+
+  $('r-add-ring').addEventListener('click', () => {
+    const rs = readRings();
+    const last = rs.length ? rs[rs.length - 1].after_seconds : 0;
+    rs.push({ after_seconds: last + 60, require: [] });
+    renderRings(rs);
+  });
+
+  $('routing-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = {
+      accept_seconds: Number($('r-accept').value),
+      default_capacity: Number($('r-capacity').value),
+      expiries_before_away: Number($('r-expiries').value),
+      sla_seconds: Number($('r-sla').value),
+      rings: readRings(),
+      priority: {
+        vip_seconds: Number($('r-vip').value), frustrated_seconds: Number($('r-frustrated').value),
+        sensitive_seconds: Number($('r-sensitive').value), sla_risk_seconds: Number($('r-slarisk').value),
+      },
+    };
+    $('routing-save').disabled = true;
+    try {
+      routing = await api('PUT', '/settings/routing', body);
+      showError('routing-error', null);
+      notice('Routing settings saved. Dispatch uses them from now on.', 'ok');
+      renderRings(routing.rings || []);
+    } catch (ex) {
+      showError('routing-error', ex);
+    } finally {
+      $('routing-save').disabled = false;
+    }
+  });
+
+  // ---- assistant ----------------------------------------------------------------------------
+
+  let policy = null;
+  let intents = [];
+  let alwaysHuman = [];
+
+  async function loadAssistant() {
+    try {
+      const [p, list] = await Promise.all([api('GET', '/settings/assistant'), api('GET', '/intents').catch(() => ({ intents: [] }))]);
+      intents = (list && list.intents) || [];
+      $('p-intents').replaceChildren(...intents.map((i) => h('option', { value: i })));
+      fillPolicy(p);
+    } catch (e) {
+      showError('policy-error', e);
+    }
+    try {
+      const s = await api('GET', '/settings/conversation');
+      $('a-offer').value = s.offer_person_after < 0 ? -1 : s.offer_person_after;
+      $('a-feedback').checked = s.ask_feedback !== false;
+      $('conv-form').hidden = false;
+    } catch (e) {
+      $('conv-form').hidden = e.missing;
+      if (!e.missing) showError('conv-error', e);
+    }
+  }
+
+  const asPct = (v) => (v ? String(Math.round(v * 1000) / 10) : '');
+
+  function fillPolicy(p) {
+    policy = p;
+    const pol = p.policy || {};
+    const eff = p.effective;
+    $('p-precision').value = asPct(pol.answer_precision);
+    $('p-precision').placeholder = asPct(eff.answer_precision);
+    $('p-clarify').value = asPct(pol.clarify_threshold);
+    $('p-clarify').placeholder = asPct(eff.clarify_threshold);
+    $('p-oos').value = asPct(pol.out_of_scope_threshold);
+    $('p-oos').placeholder = asPct(eff.out_of_scope_threshold);
+    $('p-threshold-help').textContent = pol.answer_threshold
+      ? `A fixed threshold is set: the assistant answers from ${asPct(eff.answer_threshold)} % confidence.`
+      : `At ${asPct(eff.answer_precision)} % precision the assistant answers from ${asPct(eff.answer_threshold)} % confidence.`;
+    $('p-vip').checked = !!pol.vip_to_human;
+    $('p-frustrated').checked = !!pol.answer_when_frustrated;
+    alwaysHuman = [...(pol.always_human || [])];
+    renderChips();
+  }
+
+  function renderChips() {
+    $('p-always-chips').replaceChildren(...alwaysHuman.map((i) => h('span', { class: 'chip' }, i.replace(/_/g, ' '),
+      h('button', { type: 'button', 'aria-label': `Remove ${i}`, onclick: () => {
+        alwaysHuman = alwaysHuman.filter((x) => x !== i);
+        renderChips();
+      } }, '×'))));
+  }
+
+  $('p-always').addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter') return;
+    e.preventDefault();
+    addIntent();
+  });
+  $('p-always').addEventListener('change', () => {
+    if (intents.includes($('p-always').value.trim())) addIntent();
+  });
+
+  function addIntent() {
+    const v = $('p-always').value.trim();
+    if (!v) return;
+    if (intents.length && !intents.includes(v)) {
+      showError('policy-error', new Error(`"${v}" is not an intent the assistant knows; pick one from the list.`));
+      return;
+    }
+    showError('policy-error', null);
+    if (!alwaysHuman.includes(v)) alwaysHuman.push(v);
+    $('p-always').value = '';
+    renderChips();
+  }
+
+  async function savePolicy(body) {
+    $('policy-save').disabled = true;
+    try {
+      fillPolicy(await api('PUT', '/settings/assistant', { policy: body }));
+      showError('policy-error', null);
+      notice('Assistant settings saved. They apply to the next message.', 'ok');
+    } catch (ex) {
+      showError('policy-error', ex);
+    } finally {
+      $('policy-save').disabled = false;
+    }
+  }
+
+  $('policy-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const body = {};
+    const num = (id) => {
+      const v = $(id).value.trim();
+      return v === '' ? null : Number(v) / 100;
+    };
+    const prec = num('p-precision');
+    const clar = num('p-clarify');
+    const oos = num('p-oos');
+    if (prec != null) body.answer_precision = prec;
+    if (clar != null) body.clarify_threshold = clar;
+    if (oos != null) body.out_of_scope_threshold = oos;
+    if (policy && policy.policy && policy.policy.answer_threshold) body.answer_threshold = policy.policy.answer_threshold;
+    if (alwaysHuman.length) body.always_human = alwaysHuman;
+    if ($('p-vip').checked) body.vip_to_human = true;
+    if ($('p-frustrated').checked) body.answer_when_frustrated = true;
+    savePolicy(body);
+  });
+  $('policy-reset').addEventListener('click', () => savePolicy({}));
+
+  $('conv-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    $('conv-save').disabled = true;
+    try {
+      await api('PUT', '/settings/conversation', { offer_person_after: Number($('a-offer').value), ask_feedback: $('a-feedback').checked });
+      showError('conv-error', null);
+      notice('Saved.', 'ok');
+    } catch (ex) {
+      showError('conv-error', ex);
+    } finally {
+      $('conv-save').disabled = false;
+    }
+  });
+
+  // ---- workspace ----------------------------------------------------------------------------
+
+  function fillWorkspace(s) {
+    $('workspace-sub').textContent = `Workspace “${s.slug}”. Embed the widget with data-workspace="${s.slug}".`;
+    $('workspace-name').textContent = s.name;
+    $('ws-name').value = s.name;
+    $('ws-assistant').value = s.assistant_name;
+    $('ws-origins').value = (s.allowed_origins || []).join('\n');
+    const n = (s.allowed_origins || []).length;
+    $('origins-state').textContent = n === 0 ? 'Any site may open the widget.'
+      : n === 1 ? 'Only this site may open the widget.' : `Only these ${n} sites may open the widget.`;
+    $('secret-masked').textContent = s.identity_secret_set
+      ? '••••••••••••••••' + (s.identity_secret_hint || '')
+      : 'not set — customers cannot be verified';
+    $('secret-rotate').textContent = s.identity_secret_set ? 'Rotate secret…' : 'Create a secret…';
+  }
+
+  async function loadWorkspace() {
+    try {
+      fillWorkspace(await api('GET', '/settings/workspace'));
+    } catch (e) {
+      showError('ws-error', e);
+    }
+  }
+
+  async function putWorkspace(body, errorID, button, done) {
+    $(button).disabled = true;
+    try {
+      fillWorkspace(await api('PUT', '/settings/workspace', body));
+      showError(errorID, null);
+      notice(done, 'ok');
+    } catch (ex) {
+      showError(errorID, ex);
+    } finally {
+      $(button).disabled = false;
+    }
+  }
+
+  $('ws-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    putWorkspace({ name: $('ws-name').value, assistant_name: $('ws-assistant').value }, 'ws-error', 'ws-save', 'Names saved.');
+  });
+
+  $('origins-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const list = $('ws-origins').value.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+    putWorkspace({ allowed_origins: list }, 'origins-error', 'origins-save', 'Allowed origins saved.');
+  });
+
+  $('secret-rotate').addEventListener('click', () => {
+    $('secret-confirm').hidden = false;
+    $('secret-rotate').hidden = true;
+    $('secret-no').focus();
+  });
+  $('secret-no').addEventListener('click', () => {
+    $('secret-confirm').hidden = true;
+    $('secret-rotate').hidden = false;
+    $('secret-rotate').focus();
+  });
+  $('secret-yes').addEventListener('click', async () => {
+    $('secret-yes').disabled = true;
+    try {
+      const r = await api('POST', '/settings/identity-secret/rotate');
+      fillWorkspace(r.settings);
+      $('secret-value').value = r.identity_secret;
+      $('secret-new').hidden = false;
+      $('secret-confirm').hidden = true;
+      $('secret-rotate').hidden = false;
+      $('secret-value').select();
+      notice('A new identity secret is in force. Copy it to your servers now.', 'ok');
+    } catch (ex) {
+      notice("Couldn't rotate the secret: " + ex.message, 'error');
+    } finally {
+      $('secret-yes').disabled = false;
+    }
+  });
+  $('secret-copy').addEventListener('click', async () => {
+    const v = $('secret-value').value;
+    try {
+      await navigator.clipboard.writeText(v);
+      notice('Copied.', 'ok');
+    } catch (e) {
+      $('secret-value').select();
+      notice('Press Ctrl+C (⌘C) to copy the selected secret.');
+    }
+  });
+
+  // ---- start ----------------------------------------------------------------------------------
+
+  if (token) {
+    api('GET', '/agents/me')
+      .then(start)
+      .catch((e) => {
+        if (e.status === 401) return; // sessionEnded already showed the form
+        showLogin("Can't reach the server: " + e.message);
+      });
+  } else {
+    showLogin();
+  }
+})();

@@ -1,0 +1,446 @@
+package webhooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tandem-desk/tandem/internal/bus"
+	"github.com/tandem-desk/tandem/internal/bus/bustest"
+	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/store"
+	"github.com/tandem-desk/tandem/internal/store/storetest"
+	"github.com/tandem-desk/tandem/internal/webhooks"
+)
+
+const wait = 10 * time.Second
+
+func TestSignMatchesTheStandardWebhooksVector(t *testing.T) {
+	// The example of the Standard Webhooks specification.
+	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	ts := time.Unix(1614265330, 0)
+	body := []byte(`{"test": 2432232314}`)
+	got, err := webhooks.Sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", ts, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="; got != want {
+		t.Fatalf("signature %s, want %s", got, want)
+	}
+	h := http.Header{}
+	h.Set(webhooks.HeaderID, "msg_p5jXN8AQM9LWM0D4loKWxJek")
+	h.Set(webhooks.HeaderTimestamp, "1614265330")
+	h.Set(webhooks.HeaderSignature, "v1,bm90IGl0 "+got)
+	if err := webhooks.Verify(h, body, ts.Add(time.Minute), 5*time.Minute, secret); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+	if err := webhooks.Verify(h, body, ts.Add(time.Hour), 5*time.Minute, secret); err == nil {
+		t.Error("a stale timestamp verified")
+	}
+	if err := webhooks.Verify(h, []byte(`{"test": 1}`), ts, 5*time.Minute, secret); err == nil {
+		t.Error("a changed body verified")
+	}
+	if err := webhooks.Verify(h, body, ts, 5*time.Minute, webhooks.NewSecret()); err == nil {
+		t.Error("another secret verified")
+	}
+}
+
+func TestMessageFiltersTypesAndStaffEvents(t *testing.T) {
+	conv := int64(3)
+	note := model.Event{Type: model.EventMessageCreated, ConversationID: &conv, StaffOnly: true, Data: []byte(`{"body":"internal"}`), At: time.Unix(10, 0)}
+	reply := model.Event{Type: model.EventMessageCreated, ConversationID: &conv, Data: []byte(`{"body":"hi"}`), At: time.Unix(10, 0)}
+	queued := model.Event{Type: model.EventConversationQueued, ConversationID: &conv, Data: []byte(`{"id":3}`), At: time.Unix(10, 0)}
+	offer := model.Event{Type: model.EventOfferCreated, StaffOnly: true, Data: []byte(`{"id":1}`), At: time.Unix(10, 0)}
+	all := &store.WebhookEndpoint{EventTypes: []string{"*"}}
+	staff := &store.WebhookEndpoint{EventTypes: []string{"*"}, StaffEvents: true}
+	handoffs := &store.WebhookEndpoint{EventTypes: []string{webhooks.TypeConversationHandedOff}}
+	cases := []struct {
+		name string
+		ev   model.Event
+		e    *store.WebhookEndpoint
+		want string // "" = not sent
+	}{
+		{"a reply goes to *", reply, all, webhooks.TypeMessageCreated},
+		{"an internal note does not", note, all, ""},
+		{"an internal note goes to staff endpoints", note, staff, webhooks.TypeMessageCreated},
+		{"offers are staff events", offer, all, ""},
+		{"offers go to staff endpoints", offer, staff, webhooks.TypeOfferCreated},
+		{"queued is handed_off", queued, handoffs, webhooks.TypeConversationHandedOff},
+		{"unsubscribed types are not sent", reply, handoffs, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, ok := webhooks.Message(c.ev, c.e)
+			if (c.want != "") != ok || m.Type != c.want {
+				t.Fatalf("sent=%v type %q, want %q", ok, m.Type, c.want)
+			}
+			if ok {
+				var p struct {
+					Type      string          `json:"type"`
+					Timestamp time.Time       `json:"timestamp"`
+					Data      json.RawMessage `json:"data"`
+				}
+				if err := json.Unmarshal(m.Payload, &p); err != nil || p.Type != c.want || !p.Timestamp.Equal(c.ev.At) || string(p.Data) != string(c.ev.Data) {
+					t.Errorf("payload %s (%v)", m.Payload, err)
+				}
+			}
+		})
+	}
+	if err := webhooks.ValidTypes([]string{"message.created", "nonsense"}); err == nil {
+		t.Error("an unknown type was accepted")
+	}
+}
+
+// --- the sender, end to end, on every database and bus ---------------------
+
+type backend struct {
+	name  string
+	store func(t *testing.T) *store.Store
+}
+
+func backends(t *testing.T) []backend {
+	bs := []backend{{"sqlite", func(t *testing.T) *store.Store {
+		s, err := store.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "t.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}}}
+	if _, why := storetest.PostgresURL(); why == "" {
+		bs = append(bs, backend{"postgres", func(t *testing.T) *store.Store {
+			s, err := store.OpenPostgres(t.Context(), storetest.NewPostgresDB(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}})
+	} else {
+		t.Logf("postgres: skipped: %s", why)
+	}
+	return bs
+}
+
+// buses returns, per bus kind, a function making two "nodes" on it.
+func buses(t *testing.T) map[string]func(t *testing.T) (bus.Bus, bus.Bus) {
+	out := map[string]func(t *testing.T) (bus.Bus, bus.Bus){
+		"memory": func(t *testing.T) (bus.Bus, bus.Bus) { b := bus.NewMemory(); return b, b },
+	}
+	if url, why := bustest.NATSURL(); why == "" {
+		out["nats"] = func(t *testing.T) (bus.Bus, bus.Bus) { return bustest.NATSPair(t, url) }
+	} else {
+		t.Logf("nats: skipped: %s", why)
+	}
+	return out
+}
+
+// receiver is a webhook endpoint under test.
+type receiver struct {
+	srv *httptest.Server
+	mu  sync.Mutex
+	got []received
+	ok  map[string]bool // webhook-ids answered with success
+	// fail answers 500 to the first fail requests.
+	fail int
+}
+
+type received struct {
+	header http.Header
+	body   []byte
+	at     time.Time
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{ok: map[string]bool{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.got = append(r.got, received{req.Header.Clone(), body, time.Now()})
+		fail := r.fail > 0
+		if fail {
+			r.fail--
+		} else {
+			r.ok[req.Header.Get(webhooks.HeaderID)] = true
+		}
+		r.mu.Unlock()
+		if fail {
+			http.Error(w, "try later", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) list() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func runSender(t *testing.T, s *store.Store, b bus.Bus) *webhooks.Sender {
+	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, FirstRetry: 50 * time.Millisecond, Idle: 200 * time.Millisecond, Lease: 2 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- snd.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Sender.Run: %v", err)
+		}
+	})
+	return snd
+}
+
+func TestSenderDeliversSignedEventsOnceAcrossNodes(t *testing.T) {
+	for _, be := range backends(t) {
+		for busName, pair := range buses(t) {
+			t.Run(be.name+"/"+busName, func(t *testing.T) {
+				ctx := t.Context()
+				s := be.store(t)
+				b1, b2 := pair(t)
+				ws, err := s.EnsureWorkspace(ctx, model.Workspace{Slug: "acme", Name: "Acme"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cust, _ := s.UpsertCustomer(ctx, model.Customer{WorkspaceID: ws.ID, ExternalID: "c1", Name: "C"})
+				agent, _ := s.EnsureAgent(ctx, model.Agent{WorkspaceID: ws.ID, Email: "a@x", Name: "A", Role: model.RoleAgent, PasswordHash: "x", Status: model.AgentAvailable})
+				// An event before the endpoint exists is not sent.
+				before, _, _, err := s.CreateConversation(ctx, ws.ID, cust.ID, store.NewMessage{Body: "before"}, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+
+				pub, staff := newReceiver(t), newReceiver(t)
+				pub.fail = 2 // the public endpoint fails twice, then recovers
+				ePub, err := s.CreateWebhookEndpoint(ctx, store.WebhookEndpoint{WorkspaceID: ws.ID, URL: pub.srv.URL, EventTypes: []string{"*"}, Enabled: true, Secret: webhooks.NewSecret()}, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				eStaff, err := s.CreateWebhookEndpoint(ctx, store.WebhookEndpoint{WorkspaceID: ws.ID, URL: staff.srv.URL,
+					EventTypes: []string{webhooks.TypeMessageCreated}, StaffEvents: true, Enabled: true, Secret: webhooks.NewSecret()}, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Two nodes, each with a sender, on one database and one bus.
+				n1, n2 := runSender(t, s, b1), runSender(t, s, b2)
+
+				conv, _, _, err := s.CreateConversation(ctx, ws.ID, cust.ID, store.NewMessage{Body: "hello"}, time.Now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, _, _, err = s.AddMessage(ctx, store.NewMessage{WorkspaceID: ws.ID, ConversationID: conv.ID, AuthorKind: model.AuthorAgent,
+					AuthorID: &agent.ID, Body: "a private note", Internal: true}, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err = s.QueueConversation(ctx, ws.ID, conv.ID, "human_request", time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				n1.Notify(ws.ID)
+				n2.Notify(ws.ID)
+				if before.ID == 0 {
+					t.Fatal("no conversation before the endpoints")
+				}
+
+				// Public: conversation.created, message.created, handed_off — no note.
+				wantPub := []string{webhooks.TypeConversationCreated, webhooks.TypeMessageCreated, webhooks.TypeConversationHandedOff}
+				eventually(t, "3 public deliveries", func() bool { return delivered(pub) == 3 })
+				// Staff: both message.created, the note included.
+				eventually(t, "2 staff deliveries", func() bool { return delivered(staff) == 2 })
+				time.Sleep(300 * time.Millisecond) // nothing more may come
+				checkDeliveries(t, pub, ePub.Secret, wantPub, 2)
+				checkDeliveries(t, staff, eStaff.Secret, []string{webhooks.TypeMessageCreated, webhooks.TypeMessageCreated}, 0)
+				var bodies []string
+				for _, r := range staff.list() {
+					bodies = append(bodies, string(r.body))
+				}
+				if !slices.ContainsFunc(bodies, func(b string) bool { return strings.Contains(b, "a private note") }) {
+					t.Errorf("the staff endpoint did not get the note: %v", bodies)
+				}
+				for _, r := range pub.list() {
+					if strings.Contains(string(r.body), "a private note") || strings.Contains(string(r.body), "before") {
+						t.Errorf("the public endpoint got %s", r.body)
+					}
+				}
+
+				// The delivery log shows the two failures and the success.
+				log, err := s.WebhookDeliveries(ctx, ws.ID, ePub.ID, 0, 50)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(log) != 3 {
+					t.Fatalf("%d deliveries logged, want 3", len(log))
+				}
+				attempts := 0
+				for _, d := range log {
+					if d.Status != store.DeliveryDelivered || d.DeliveredAt == nil || len(d.Log) != d.Attempts {
+						t.Errorf("delivery %d: status %s, %d attempts, %d logged", d.ID, d.Status, d.Attempts, len(d.Log))
+					}
+					attempts += d.Attempts
+				}
+				if attempts != 5 {
+					t.Errorf("%d attempts in all, want 5 (3 deliveries, 2 failures)", attempts)
+				}
+			})
+		}
+	}
+}
+
+// delivered counts the distinct messages the receiver acknowledged.
+func delivered(r *receiver) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.ok)
+}
+
+// checkDeliveries checks every request is signed with secret, the types
+// arrived in event order (by message), and retries kept the webhook-id.
+func checkDeliveries(t *testing.T, r *receiver, secret string, wantTypes []string, wantRetries int) {
+	t.Helper()
+	got := r.list()
+	seen := map[string]int{}
+	var order []string
+	for _, g := range got {
+		if err := webhooks.Verify(g.header, g.body, time.Now(), 5*time.Minute, secret); err != nil {
+			t.Errorf("request %s: %v", g.header.Get(webhooks.HeaderID), err)
+		}
+		id := g.header.Get(webhooks.HeaderID)
+		if seen[id] == 0 {
+			var p struct {
+				Type string `json:"type"`
+			}
+			_ = json.Unmarshal(g.body, &p)
+			order = append(order, p.Type)
+		}
+		seen[id]++
+	}
+	retries := len(got) - len(seen)
+	slices.Sort(order)
+	want := slices.Clone(wantTypes)
+	slices.Sort(want)
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Errorf("types %v, want %v", order, want)
+	}
+	if retries != wantRetries {
+		t.Errorf("%d retried requests, want %d (requests by webhook-id: %v)", retries, wantRetries, seen)
+	}
+}
+
+func TestRetriesBackOffAndGiveUp(t *testing.T) {
+	ctx := t.Context()
+	s, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ws, _ := s.EnsureWorkspace(ctx, model.Workspace{Slug: "acme", Name: "Acme"})
+	cust, _ := s.UpsertCustomer(ctx, model.Customer{WorkspaceID: ws.ID, ExternalID: "c1"})
+	r := newReceiver(t)
+	r.fail = 1 << 30 // never recovers
+	e, err := s.CreateWebhookEndpoint(ctx, store.WebhookEndpoint{WorkspaceID: ws.ID, URL: r.srv.URL, EventTypes: []string{webhooks.TypeConversationCreated}, Enabled: true, Secret: webhooks.NewSecret()}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := s.CreateConversation(ctx, ws.ID, cust.ID, store.NewMessage{Body: "hi"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	b := bus.NewMemory()
+	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 160 * time.Millisecond,
+		GiveUpAfter: 1500 * time.Millisecond, Idle: 100 * time.Millisecond})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- snd.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+	snd.Notify(ws.ID)
+
+	var d *store.WebhookDelivery
+	eventually(t, "the delivery to fail for good", func() bool {
+		list, err := s.WebhookDeliveries(ctx, ws.ID, e.ID, 0, 10)
+		if err != nil || len(list) != 1 {
+			return false
+		}
+		d = list[0]
+		return d.Status == store.DeliveryFailed
+	})
+	// 20, 40, 80, 160, 160, … ms until 1.5 s have passed: about 11 attempts.
+	if d.Attempts < 6 || d.Attempts > 16 {
+		t.Errorf("%d attempts before giving up, want about 11", d.Attempts)
+	}
+	for i := 2; i < len(d.Log) && i < 5; i++ {
+		gap := d.Log[i].At.Sub(d.Log[i-1].At)
+		prev := d.Log[i-1].At.Sub(d.Log[i-2].At)
+		if gap < prev*13/10 {
+			t.Errorf("attempt %d came %v after the previous, %v before that: the back-off does not grow", i+1, gap, prev)
+		}
+	}
+	if last := d.Log[len(d.Log)-1]; last.StatusCode == nil || *last.StatusCode != 500 || last.Error == "" {
+		t.Errorf("last attempt logged as %+v", last)
+	}
+	n := len(r.list())
+	time.Sleep(400 * time.Millisecond)
+	if len(r.list()) != n {
+		t.Error("a failed delivery was tried again")
+	}
+}
+
+func TestRotationSignsWithBothSecretsDuringTheOverlap(t *testing.T) {
+	ctx := t.Context()
+	s, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ws, _ := s.EnsureWorkspace(ctx, model.Workspace{Slug: "acme", Name: "Acme"})
+	cust, _ := s.UpsertCustomer(ctx, model.Customer{WorkspaceID: ws.ID, ExternalID: "c1"})
+	r := newReceiver(t)
+	old := webhooks.NewSecret()
+	e, err := s.CreateWebhookEndpoint(ctx, store.WebhookEndpoint{WorkspaceID: ws.ID, URL: r.srv.URL, EventTypes: []string{"*"}, Enabled: true, Secret: old}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := webhooks.NewSecret()
+	until := time.Now().Add(time.Hour)
+	if _, err := s.UpdateWebhookEndpoint(ctx, ws.ID, e.ID, func(e *store.WebhookEndpoint) error {
+		e.PreviousSecret, e.PreviousExpiresAt, e.Secret = e.Secret, &until, fresh
+		return nil
+	}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	snd := runSender(t, s, bus.NewMemory())
+	if _, _, _, err := s.CreateConversation(ctx, ws.ID, cust.ID, store.NewMessage{Body: "hi"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	snd.Notify(ws.ID)
+	eventually(t, "a delivery", func() bool { return len(r.list()) >= 2 })
+	g := r.list()[0]
+	if n := len(strings.Fields(g.header.Get(webhooks.HeaderSignature))); n != 2 {
+		t.Errorf("%d signatures during the overlap, want 2", n)
+	}
+	for _, secret := range []string{old, fresh} {
+		if err := webhooks.Verify(g.header, g.body, time.Now(), time.Minute, secret); err != nil {
+			t.Errorf("a receiver with one of the secrets cannot verify: %v", err)
+		}
+	}
+}
