@@ -1,9 +1,12 @@
 package app_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tandem-desk/tandem/internal/app"
@@ -163,4 +166,54 @@ func TestFollowUpAPI(t *testing.T) {
 	}
 	other := e.customer(t, "acme")
 	e.fails(t, "POST", path, other, map[string]string{"email": "eve@example.com"}, http.StatusNotFound, "not_found")
+}
+
+// TestSimulateCommand: tandem simulate prints a report, or one JSON
+// object with the keys scripts rely on; a scenario file runs; bad input
+// is a usage error.
+func TestSimulateCommand(t *testing.T) {
+	t.Parallel()
+	run := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := app.Main(append([]string{"simulate"}, args...), func(string) string { return "" }, &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	code, out, errOut := run("--hours", "100", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("--json printed %q: %v", out, err)
+	}
+	for _, k := range []string{"service_level", "asa_seconds", "abandon_rate", "occupancy", "contacts", "erlang_c_service_level", "erlang_c_asa_seconds"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("--json lacks %q: %s", k, out)
+		}
+	}
+	if c, _ := r["contacts"].(float64); c < 15000 || c > 25000 {
+		t.Errorf("100 hours at 200/h gave %v contacts", r["contacts"])
+	}
+	code, out, _ = run("--hours", "50", "--agents", "12", "--accept-delay", "3", "--patience", "90")
+	if code != 0 || !strings.Contains(out, "Service level") || !strings.Contains(out, "ASA") || strings.Contains(out, "Erlang C") {
+		t.Errorf("text report (accept delays: no Erlang comparison), exit %d:\n%s", code, out)
+	}
+	code, out, errOut = run("--scenario", "../sim/testdata/multiskill.json", "--hours", "20", "--policy", "fcfs", "--json")
+	if code != 0 || !strings.Contains(out, `"policy":"fcfs"`) || strings.Contains(out, "erlang_c") {
+		t.Errorf("scenario run, exit %d: %s %s", code, out, errOut)
+	}
+	for _, bad := range [][]string{
+		{"--agents", "0"},
+		{"--policy", "random"},
+		{"--scenario", "../sim/testdata/multiskill.json", "--agents", "5"},
+		{"--routing", `{"rings":[]}`},
+		{"--nope"},
+	} {
+		if code, _, _ := run(bad...); code != 2 {
+			t.Errorf("simulate %v: exit %d, want 2", bad, code)
+		}
+	}
+	if code, _, _ := run("--scenario", "no-such-file.json"); code != 1 {
+		t.Errorf("a missing scenario file: exit %d, want 1", code)
+	}
 }

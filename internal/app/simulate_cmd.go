@@ -159,6 +159,6 @@ func printReport(w io.Writer, r *sim.Report, took time.Duration) {
 		}
 	}
 	line("Answered by ring", strings.Join(rings, ", "))
-	line("Took", fmt.Sprintf("%.2f s for %d routing decisions", took.Seconds(), r.Plans))
+	line("Took", fmt.Sprintf("%.2f s, %d calls of the routing policy", took.Seconds(), r.Plans))
 	tw.Flush()
 }

@@ -27,7 +27,7 @@ func TestFeedbackCopilotAndEditorInTheBrowser(t *testing.T) {
 	// 1. Yes: resolved by the assistant.
 	cust.do("open /demo", chromedp.Navigate(base+"/demo"))
 	cust.do("open the widget", chromedp.Click(inWidget(".bubble"), chromedp.NodeVisible))
-	cust.do("ask", chromedp.SendKeys(inWidget("textarea"), cardQuestion, chromedp.NodeVisible), chromedp.Click(inWidget("button.send"), chromedp.NodeVisible))
+	cust.do("ask", chromedp.SendKeys(inWidget(".composer textarea"), cardQuestion, chromedp.NodeVisible), chromedp.Click(inWidget("button.send"), chromedp.NodeVisible))
 	cust.wait("the question under the answer", widgetCheck(`
 		const f = r.querySelector('.msg.assistant .feedback');
 		return !!f && f.querySelector('.fb-q').textContent === 'Did this answer your question?' && !!f.querySelector('button.fb-yes');`))
@@ -40,7 +40,7 @@ func TestFeedbackCopilotAndEditorInTheBrowser(t *testing.T) {
 
 	// 2. No: a person at once.
 	const second = "Why was my payment declined?" // a payments question: Ana's skill
-	cust.do("ask again", chromedp.SendKeys(inWidget("textarea"), second, chromedp.NodeVisible), chromedp.Click(inWidget("button.send"), chromedp.NodeVisible))
+	cust.do("ask again", chromedp.SendKeys(inWidget(".composer textarea"), second, chromedp.NodeVisible), chromedp.Click(inWidget("button.send"), chromedp.NodeVisible))
 	cust.wait("the question under the new answer only", widgetCheck(`
 		const boxes = r.querySelectorAll('.feedback');
 		const last = [...r.querySelectorAll('.msg.assistant')].pop();

@@ -445,12 +445,12 @@ func TestCustomerAndAgentInTheBrowser(t *testing.T) {
 		return !p.hidden && p.getBoundingClientRect().height > 300 &&
 			r.querySelector('.bubble').getAttribute('aria-expanded') === 'true';`))
 	cust.do("type the question",
-		chromedp.SendKeys(inWidget("textarea"), cardQuestion, chromedp.NodeVisible),
+		chromedp.SendKeys(inWidget(".composer textarea"), cardQuestion, chromedp.NodeVisible),
 		chromedp.Click(inWidget("button.send"), chromedp.NodeVisible))
 	cust.wait("the question, sent", widgetCheck(fmt.Sprintf(`
 		return [...r.querySelectorAll('.msg.customer')].some((m) =>
 			!m.classList.contains('pending') && m.querySelector('.body').textContent === %s) &&
-			r.querySelector('textarea').value === '';`, js(cardQuestion))))
+			r.querySelector(".composer textarea").value === '';`, js(cardQuestion))))
 	cust.wait("the assistant's answer citing its article", widgetCheck(fmt.Sprintf(`
 		return [...r.querySelectorAll('.msg.assistant')].some((m) => {
 			const a = m.querySelector('.source a');
@@ -523,7 +523,7 @@ func TestCustomerAndAgentInTheBrowser(t *testing.T) {
 
 	// 6. A message that looks like HTML is text everywhere.
 	cust.do("send the HTML-looking message",
-		chromedp.SendKeys(inWidget("textarea"), xssPayload, chromedp.NodeVisible),
+		chromedp.SendKeys(inWidget(".composer textarea"), xssPayload, chromedp.NodeVisible),
 		chromedp.Click(inWidget("button.send"), chromedp.NodeVisible))
 	cust.wait("the HTML-looking message, as text", widgetCheck(fmt.Sprintf(`
 		return [...r.querySelectorAll('.msg.customer')].some((m) =>
@@ -617,14 +617,14 @@ func TestWidgetSurvivesHostileCSS(t *testing.T) {
 		if (panel.hidden) return false;
 		const c = panel.getBoundingClientRect();
 		if (c.width < 300 || c.height < 300 || c.left < 0 || c.top < 0 || c.right > innerWidth || c.bottom > innerHeight) return false;
-		const ta = r.querySelector('textarea').getBoundingClientRect();
+		const ta = r.querySelector(".composer textarea").getBoundingClientRect();
 		const human = r.querySelector('button.human').getBoundingClientRect();
 		const hit = r.elementFromPoint(c.left + c.width / 2, c.top + c.height / 2);
 		return ta.width > 150 && ta.height >= 30 && human.height > 20 && human.height < 80 &&
 			hit !== null && panel.contains(hit) &&
 			getComputedStyle(r.querySelector('.tandem')).fontSize === '15px';`))
 	p.do("ask a question",
-		chromedp.SendKeys(inWidget("textarea"), cardQuestion, chromedp.NodeVisible),
+		chromedp.SendKeys(inWidget(".composer textarea"), cardQuestion, chromedp.NodeVisible),
 		chromedp.Click(inWidget("button.send"), chromedp.NodeVisible))
 	p.wait("the assistant's answer", widgetCheck(fmt.Sprintf(`
 		return [...r.querySelectorAll('.msg.assistant .source a')].some((a) => a.textContent === %s);`, js(cardQuestion))))

@@ -65,6 +65,9 @@ func (d *Desk) Conversation(ctx context.Context, a Actor, id int64) (*model.Conv
 	if err := d.decorateCSAT(ctx, conv); err != nil {
 		return nil, err
 	}
+	if err := d.decorateTags(ctx, a, conv); err != nil {
+		return nil, err
+	}
 	return conv, nil
 }
 
@@ -96,6 +99,9 @@ func (d *Desk) Conversations(ctx context.Context, a Actor, q ConversationQuery) 
 		for _, c := range list {
 			c.Triage = nil
 		}
+	}
+	if err == nil {
+		err = d.tagAll(ctx, a, list)
 	}
 	return list, err
 }

@@ -92,6 +92,7 @@ type Desk struct {
 	cluster  clusterState
 	assist   assistantDeps
 	onEvents func(workspaceID int64)
+	typing   typingBoard // transient "is typing" notices (typing.go)
 }
 
 // New returns a Desk.

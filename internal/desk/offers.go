@@ -219,7 +219,9 @@ func (d *Desk) dispatchWorkspace(ctx context.Context, workspaceID int64) error {
 	}
 	res := routing.Plan(snap, now)
 	if !res.Recheck.IsZero() {
-		d.recheckAt(workspaceID, res.Recheck)
+		// A ring widens or a cooldown ends then. In a long queue these come
+		// often: look again at most once a second.
+		d.recheckAt(workspaceID, maxTime(res.Recheck, now.Add(time.Second)))
 	}
 	d.applyRescinds(ctx, workspaceID, res.Rescind, now)
 	d.recordWidenings(ctx, &snap, res.Widened, now)
@@ -246,4 +248,11 @@ func (d *Desk) dispatchWorkspace(ctx context.Context, workspaceID int64) error {
 	}
 	// Waiting customers learn where they now stand.
 	return d.tellQueue(ctx, workspaceID, head, &snap, now)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

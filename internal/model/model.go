@@ -205,6 +205,8 @@ type Conversation struct {
 	AskFeedback *bool `json:"ask_feedback,omitempty"`
 	// CSAT is the customer's rating, once they gave one (see admin.go).
 	CSAT *CSAT `json:"csat,omitempty"`
+	// Tags are the staff's labels on the conversation; staff only (see workspace.go).
+	Tags []string `json:"tags,omitempty"`
 }
 
 // ConversationTriage is the latest triage of a conversation's customer

@@ -55,7 +55,7 @@ type Report struct {
 	OffersExpired   int   `json:"offers_expired"`
 	OffersRescinded int   `json:"offers_rescinded"`
 	AgentsSetAway   int   `json:"agents_set_away"`
-	// Plans counts the routing decisions taken (calls of the policy).
+	// Plans counts the calls of the routing policy.
 	Plans int `json:"plans"`
 	// With one skill: the same centre by Erlang C (no abandonment) and,
 	// with patience, Erlang A.

@@ -248,7 +248,7 @@ func TestScenarioValidation(t *testing.T) {
 		`{"hours": 1, "arrivals_per_hour": 10, "aht_seconds": 60, "agents": [{"count": 1}], "daily_curve": [1, 2]}`,
 		`{"hours": 1, "arrivals_per_hour": 10, "aht_seconds": 60, "agents": [{"count": 1, "decline": 0.8, "no_answer": 0.5}]}`,
 		`{"hours": 1, "arrivals_per_hour": 10, "aht_seconds": 60, "agents": [{"count": 1, "skills": {"cards": 9}}]}`,
-		`{"hours": 1, "arrivals_per_hour": 10, "aht_seconds": 60, "agents": [{"count": 1}], "routing": {"accept_seconds": 1}}`,
+		`{"hours": 1, "arrivals_per_hour": 10, "aht_seconds": 60, "agents": [{"count": 1}], "routing": {"accept_seconds": 0.01}}`,
 		`{"hours": 1, "arrivals_per_hour": 10, "aht_seconds": 60, "agents": [{"count": 1}], "handling": "uniform"}`,
 	} {
 		sc, err := sim.ParseScenario([]byte(bad))

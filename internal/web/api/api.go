@@ -79,6 +79,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerRouting(h)
 	a.registerAssistant(h)
 	a.registerAdmin(h)
+	a.registerWorkspace(h)
 	h("GET /api/v1/webhooks", a.listWebhooks)
 	h("POST /api/v1/webhooks", a.createWebhook)
 	h("GET /api/v1/webhooks/{id}", a.getWebhook)

@@ -51,6 +51,10 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	hasCursor := r.URL.Query().Get("after") != ""
+	typingC, typing := a.followTyping(r, act) // ?typing=1: typing indicators too (stream_typing.go)
+	if typing != nil {
+		defer typing.Close()
+	}
 
 	// Subscribe before reading the cursor, so no signal falls in between.
 	sub := a.desk.Subscribe(act)
@@ -94,6 +98,10 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) error {
 		case <-ctx.Done():
 			return nil
 		case <-sub.C:
+		case <-typingC:
+			if err := writeTyping(ctx, conn, typing.Next()); err != nil {
+				return nil
+			}
 		case <-ping.C:
 			pctx, cancel := context.WithTimeout(ctx, writeTimeout)
 			err := conn.Ping(pctx)

@@ -3,7 +3,9 @@
  *
  *   <script src="https://HOST/widget.js" data-workspace="acme" async></script>
  *
- * Optional attributes: data-title, data-external-id, data-name, data-email, data-user-hash.
+ * Optional attributes: data-title, data-external-id, data-name, data-email, data-user-hash,
+ * data-lang (the language of the widget's own labels: en, sv, de, es or fr; by default the
+ * visitor's browser language, else English).
  * Renders inside a shadow DOM (host-page CSS cannot reach it) and talks to HOST's /api/v1 with a
  * Bearer token kept in localStorage. User-provided text is only ever inserted as text nodes.
  */
@@ -39,7 +41,148 @@
 
   const PAGE = 200; // messages per history request
   const HANDOFF_REASON = 'human_request'; // the machine-readable reason the assistant uses too
-  const HANDOFF_BODY = 'I would like to talk to a person';
+  const TYPING_EVERY = 3000; // at most one "I'm typing" call per this many ms
+  const TYPING_SHOWN = 6000; // "Ana is typing…" goes away after this long without news
+
+  // ---- the widget's own words, in the visitor's language --------------------------------------
+  // Messages come from the server as written; these are the widget's labels. {name} is replaced.
+
+  const STRINGS = {
+    en: {
+      intro: 'Hi! Ask {title} anything. Want a human instead? Tap “Talk to a person” at any time.',
+      subtitle: 'We usually reply in a few minutes', talk: 'Talk to a person', handoffBody: 'I would like to talk to a person',
+      placeholder: 'Write a message…', messageLabel: 'Message', send: 'Send message', close: 'Close chat', open: 'Open chat with {title}',
+      messages: 'Messages', powered: 'Powered by Tandem', assistant: '{title} assistant', agent: 'Support agent', source: 'Source: ',
+      feedbackQ: 'Did this answer your question?', yes: 'Yes', no: 'No', glad: 'Thanks — glad that helped!',
+      followQ: "Leave your email and we'll also write to you there:", followBtn: 'Email me', followLabel: 'Your email address',
+      followBad: 'Please check the email address.', followFail: "We couldn't save your email just now. Please try again.",
+      nobody: "Nobody is online right now who can help. You're number {n} in line, and we'll answer here as soon as someone is — you can leave this page and come back.",
+      alsoEmail: " We'll also email you at {email}.", inLine: "You're number {n} in line — expected wait {wait}",
+      underMinute: 'under a minute', aboutMin: 'about {n} min', connecting: 'Connecting you with a person…',
+      chattingWith: "You're chatting with {name}", chattingTeam: "You're chatting with our team",
+      resolved: 'Resolved — send a message if you need anything else.', joined: '{name} joined the conversation',
+      someone: 'Someone from our team', wasResolved: 'This conversation was resolved', sending: 'Sending…',
+      retrying: 'Not sent yet — retrying. Tap to retry now.', tooLong: 'Too long to send.', cantSend: "Couldn't send this message.",
+      noPerson: "We couldn't reach a person just now. Please try again.", newConv: 'New conversation',
+      cantConnect: "We can't connect right now. We'll keep trying.",
+      offline: "You're offline. Your messages will be sent when the connection is back.", typing: '{name} is typing…',
+      rateQ: 'How was your conversation?', rateScale: 'Rate from 1 to 5', rateStars: ['Very poor', 'Poor', 'Okay', 'Good', 'Excellent'],
+      rateComment: 'Anything you would like to add? (optional)', rateSend: 'Send rating', rateThanks: 'Thanks for your rating!',
+      rated: 'You rated this conversation {n} out of 5.', rateFail: "We couldn't save your rating. Please try again.", rateChange: 'Change',
+      star: '{n} out of 5: {label}',
+    },
+    sv: {
+      intro: 'Hej! Fråga {title} vad du vill. Vill du hellre prata med en människa? Tryck på ”Prata med en person” när som helst.',
+      subtitle: 'Vi svarar oftast inom några minuter', talk: 'Prata med en person', handoffBody: 'Jag vill prata med en person',
+      placeholder: 'Skriv ett meddelande…', messageLabel: 'Meddelande', send: 'Skicka meddelande', close: 'Stäng chatten', open: 'Öppna chatten med {title}',
+      messages: 'Meddelanden', powered: 'Drivs av Tandem', assistant: '{title}s assistent', agent: 'Supportmedarbetare', source: 'Källa: ',
+      feedbackQ: 'Besvarade det här din fråga?', yes: 'Ja', no: 'Nej', glad: 'Tack — skönt att det hjälpte!',
+      followQ: 'Lämna din e-postadress så skriver vi till dig där också:', followBtn: 'Mejla mig', followLabel: 'Din e-postadress',
+      followBad: 'Kontrollera e-postadressen.', followFail: 'Vi kunde inte spara din e-postadress just nu. Försök igen.',
+      nobody: 'Just nu är ingen som kan hjälpa till online. Du är nummer {n} i kön, och vi svarar här så snart någon är det — du kan lämna sidan och komma tillbaka.',
+      alsoEmail: ' Vi mejlar dig också på {email}.', inLine: 'Du är nummer {n} i kön — förväntad väntetid {wait}',
+      underMinute: 'under en minut', aboutMin: 'cirka {n} min', connecting: 'Vi kopplar dig till en person…',
+      chattingWith: 'Du chattar med {name}', chattingTeam: 'Du chattar med vårt team',
+      resolved: 'Löst — skriv ett meddelande om du behöver något mer.', joined: '{name} anslöt till samtalet',
+      someone: 'Någon från vårt team', wasResolved: 'Samtalet markerades som löst', sending: 'Skickar…',
+      retrying: 'Inte skickat än — försöker igen. Tryck för att försöka nu.', tooLong: 'För långt för att skickas.', cantSend: 'Meddelandet kunde inte skickas.',
+      noPerson: 'Vi kunde inte nå en person just nu. Försök igen.', newConv: 'Nytt samtal',
+      cantConnect: 'Vi kan inte ansluta just nu. Vi fortsätter att försöka.',
+      offline: 'Du är offline. Dina meddelanden skickas när anslutningen är tillbaka.', typing: '{name} skriver…',
+      rateQ: 'Hur var samtalet?', rateScale: 'Betygsätt från 1 till 5', rateStars: ['Mycket dåligt', 'Dåligt', 'Okej', 'Bra', 'Utmärkt'],
+      rateComment: 'Vill du lägga till något? (valfritt)', rateSend: 'Skicka betyg', rateThanks: 'Tack för ditt betyg!',
+      rated: 'Du gav samtalet {n} av 5.', rateFail: 'Vi kunde inte spara ditt betyg. Försök igen.', rateChange: 'Ändra',
+      star: '{n} av 5: {label}',
+    },
+    de: {
+      intro: 'Hallo! Fragen Sie {title}, was Sie möchten. Lieber mit einem Menschen sprechen? Tippen Sie jederzeit auf „Mit einer Person sprechen“.',
+      subtitle: 'Wir antworten meist innerhalb weniger Minuten', talk: 'Mit einer Person sprechen', handoffBody: 'Ich möchte mit einer Person sprechen',
+      placeholder: 'Nachricht schreiben…', messageLabel: 'Nachricht', send: 'Nachricht senden', close: 'Chat schließen', open: 'Chat mit {title} öffnen',
+      messages: 'Nachrichten', powered: 'Bereitgestellt von Tandem', assistant: '{title}-Assistent', agent: 'Support-Mitarbeiter', source: 'Quelle: ',
+      feedbackQ: 'Hat das Ihre Frage beantwortet?', yes: 'Ja', no: 'Nein', glad: 'Danke — schön, dass es geholfen hat!',
+      followQ: 'Hinterlassen Sie Ihre E-Mail-Adresse, dann schreiben wir Ihnen auch dorthin:', followBtn: 'Per E-Mail', followLabel: 'Ihre E-Mail-Adresse',
+      followBad: 'Bitte prüfen Sie die E-Mail-Adresse.', followFail: 'Wir konnten Ihre E-Mail-Adresse gerade nicht speichern. Bitte versuchen Sie es erneut.',
+      nobody: 'Gerade ist niemand online, der helfen kann. Sie sind Nummer {n} in der Warteschlange, und wir antworten hier, sobald jemand da ist — Sie können die Seite verlassen und später zurückkommen.',
+      alsoEmail: ' Wir schreiben Ihnen auch an {email}.', inLine: 'Sie sind Nummer {n} in der Warteschlange — voraussichtliche Wartezeit {wait}',
+      underMinute: 'unter einer Minute', aboutMin: 'etwa {n} Min.', connecting: 'Wir verbinden Sie mit einer Person…',
+      chattingWith: 'Sie chatten mit {name}', chattingTeam: 'Sie chatten mit unserem Team',
+      resolved: 'Erledigt — schreiben Sie uns, wenn Sie noch etwas brauchen.', joined: '{name} ist dem Gespräch beigetreten',
+      someone: 'Jemand aus unserem Team', wasResolved: 'Dieses Gespräch wurde als erledigt markiert', sending: 'Wird gesendet…',
+      retrying: 'Noch nicht gesendet — neuer Versuch läuft. Tippen, um es jetzt zu versuchen.', tooLong: 'Zu lang zum Senden.', cantSend: 'Die Nachricht konnte nicht gesendet werden.',
+      noPerson: 'Wir konnten gerade keine Person erreichen. Bitte versuchen Sie es erneut.', newConv: 'Neues Gespräch',
+      cantConnect: 'Gerade keine Verbindung. Wir versuchen es weiter.',
+      offline: 'Sie sind offline. Ihre Nachrichten werden gesendet, sobald die Verbindung wieder steht.', typing: '{name} schreibt…',
+      rateQ: 'Wie war Ihr Gespräch?', rateScale: 'Bewerten Sie von 1 bis 5', rateStars: ['Sehr schlecht', 'Schlecht', 'Okay', 'Gut', 'Ausgezeichnet'],
+      rateComment: 'Möchten Sie noch etwas ergänzen? (optional)', rateSend: 'Bewertung senden', rateThanks: 'Danke für Ihre Bewertung!',
+      rated: 'Sie haben dieses Gespräch mit {n} von 5 bewertet.', rateFail: 'Ihre Bewertung konnte nicht gespeichert werden. Bitte versuchen Sie es erneut.', rateChange: 'Ändern',
+      star: '{n} von 5: {label}',
+    },
+    es: {
+      intro: '¡Hola! Pregunta a {title} lo que quieras. ¿Prefieres hablar con una persona? Pulsa «Hablar con una persona» cuando quieras.',
+      subtitle: 'Solemos responder en pocos minutos', talk: 'Hablar con una persona', handoffBody: 'Quiero hablar con una persona',
+      placeholder: 'Escribe un mensaje…', messageLabel: 'Mensaje', send: 'Enviar mensaje', close: 'Cerrar el chat', open: 'Abrir el chat con {title}',
+      messages: 'Mensajes', powered: 'Con la tecnología de Tandem', assistant: 'Asistente de {title}', agent: 'Agente de soporte', source: 'Fuente: ',
+      feedbackQ: '¿Ha respondido esto a tu pregunta?', yes: 'Sí', no: 'No', glad: '¡Gracias! Nos alegra que te haya servido.',
+      followQ: 'Déjanos tu correo y también te escribiremos allí:', followBtn: 'Escríbeme', followLabel: 'Tu correo electrónico',
+      followBad: 'Revisa la dirección de correo.', followFail: 'No hemos podido guardar tu correo. Inténtalo de nuevo.',
+      nobody: 'Ahora mismo no hay nadie conectado que pueda ayudarte. Eres el número {n} en la cola y te responderemos aquí en cuanto haya alguien; puedes salir de esta página y volver más tarde.',
+      alsoEmail: ' También te escribiremos a {email}.', inLine: 'Eres el número {n} en la cola — espera estimada {wait}',
+      underMinute: 'menos de un minuto', aboutMin: 'unos {n} min', connecting: 'Te estamos poniendo en contacto con una persona…',
+      chattingWith: 'Estás hablando con {name}', chattingTeam: 'Estás hablando con nuestro equipo',
+      resolved: 'Resuelto: escribe si necesitas algo más.', joined: '{name} se ha unido a la conversación',
+      someone: 'Alguien de nuestro equipo', wasResolved: 'Esta conversación se ha resuelto', sending: 'Enviando…',
+      retrying: 'Aún no enviado: reintentando. Pulsa para reintentar ahora.', tooLong: 'Demasiado largo para enviarlo.', cantSend: 'No se ha podido enviar este mensaje.',
+      noPerson: 'No hemos podido contactar con una persona. Inténtalo de nuevo.', newConv: 'Nueva conversación',
+      cantConnect: 'No podemos conectar ahora mismo. Seguiremos intentándolo.',
+      offline: 'Estás sin conexión. Tus mensajes se enviarán cuando vuelva la conexión.', typing: '{name} está escribiendo…',
+      rateQ: '¿Qué tal ha ido la conversación?', rateScale: 'Valora del 1 al 5', rateStars: ['Muy mala', 'Mala', 'Normal', 'Buena', 'Excelente'],
+      rateComment: '¿Quieres añadir algo? (opcional)', rateSend: 'Enviar valoración', rateThanks: '¡Gracias por tu valoración!',
+      rated: 'Has valorado esta conversación con {n} de 5.', rateFail: 'No hemos podido guardar tu valoración. Inténtalo de nuevo.', rateChange: 'Cambiar',
+      star: '{n} de 5: {label}',
+    },
+    fr: {
+      intro: 'Bonjour ! Posez toutes vos questions à {title}. Vous préférez parler à un humain ? Touchez « Parler à une personne » à tout moment.',
+      subtitle: 'Nous répondons généralement en quelques minutes', talk: 'Parler à une personne', handoffBody: 'Je voudrais parler à une personne',
+      placeholder: 'Écrivez un message…', messageLabel: 'Message', send: 'Envoyer le message', close: 'Fermer la discussion', open: 'Ouvrir la discussion avec {title}',
+      messages: 'Messages', powered: 'Propulsé par Tandem', assistant: 'Assistant {title}', agent: 'Conseiller', source: 'Source : ',
+      feedbackQ: 'Cela a-t-il répondu à votre question ?', yes: 'Oui', no: 'Non', glad: 'Merci — ravi que cela vous ait aidé !',
+      followQ: 'Laissez votre e-mail et nous vous écrirons aussi à cette adresse :', followBtn: 'M’écrire', followLabel: 'Votre adresse e-mail',
+      followBad: 'Veuillez vérifier l’adresse e-mail.', followFail: 'Impossible d’enregistrer votre e-mail pour le moment. Veuillez réessayer.',
+      nobody: 'Personne ne peut vous aider en ligne pour le moment. Vous êtes numéro {n} dans la file, et nous vous répondrons ici dès que quelqu’un sera disponible — vous pouvez quitter cette page et revenir plus tard.',
+      alsoEmail: ' Nous vous écrirons aussi à {email}.', inLine: 'Vous êtes numéro {n} dans la file — attente estimée {wait}',
+      underMinute: 'moins d’une minute', aboutMin: 'environ {n} min', connecting: 'Nous vous mettons en relation avec une personne…',
+      chattingWith: 'Vous discutez avec {name}', chattingTeam: 'Vous discutez avec notre équipe',
+      resolved: 'Résolu — écrivez-nous si vous avez besoin d’autre chose.', joined: '{name} a rejoint la conversation',
+      someone: 'Quelqu’un de notre équipe', wasResolved: 'Cette conversation a été résolue', sending: 'Envoi…',
+      retrying: 'Pas encore envoyé — nouvel essai en cours. Touchez pour réessayer maintenant.', tooLong: 'Trop long pour être envoyé.', cantSend: 'Impossible d’envoyer ce message.',
+      noPerson: 'Impossible de joindre une personne pour le moment. Veuillez réessayer.', newConv: 'Nouvelle conversation',
+      cantConnect: 'Connexion impossible pour le moment. Nous continuons d’essayer.',
+      offline: 'Vous êtes hors ligne. Vos messages seront envoyés dès le retour de la connexion.', typing: '{name} écrit…',
+      rateQ: 'Comment s’est passée votre conversation ?', rateScale: 'Notez de 1 à 5', rateStars: ['Très mauvaise', 'Mauvaise', 'Correcte', 'Bonne', 'Excellente'],
+      rateComment: 'Souhaitez-vous ajouter quelque chose ? (facultatif)', rateSend: 'Envoyer la note', rateThanks: 'Merci pour votre note !',
+      rated: 'Vous avez noté cette conversation {n} sur 5.', rateFail: 'Impossible d’enregistrer votre note. Veuillez réessayer.', rateChange: 'Modifier',
+      star: '{n} sur 5 : {label}',
+    },
+  };
+
+  // pickLang chooses the labels' language: data-lang, else the browser's languages in order.
+  function pickLang() {
+    const wanted = [attr('lang')].concat(navigator.languages || [], navigator.language || []);
+    for (const tag of wanted) {
+      const base = String(tag || '').toLowerCase().split(/[-_]/)[0];
+      if (base === 'nb' || base === 'nn' || base === 'no' || base === 'da') continue; // not Swedish: English is the honest fallback
+      if (STRINGS[base]) return base;
+    }
+    return 'en';
+  }
+  const lang = pickLang();
+  const L = STRINGS[lang];
+
+  // t returns the label key in the visitor's language, with {name} placeholders filled in.
+  function t(key, vars) {
+    const s = L[key] != null ? L[key] : STRINGS.en[key];
+    return typeof s !== 'string' ? s : s.replace(/\{(\w+)\}/g, (m, k) => (vars && vars[k] != null ? String(vars[k]) : m));
+  }
 
   // ---- persisted state ------------------------------------------------------------------
 
@@ -92,6 +235,8 @@
   const ICON_CHAT = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z';
   const ICON_CLOSE = 'M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z';
   const ICON_SEND = 'M3 20.5 21 12 3 3.5v6.6l12 1.9-12 1.9z';
+  const ICON_PERSON = 'M12 12a4.5 4.5 0 1 0 0-9 4.5 4.5 0 0 0 0 9zm0 2c-4.4 0-8 2.2-8 5v2h16v-2c0-2.8-3.6-5-8-5z';
+  const ICON_STAR = 'M12 2.5l2.9 6.1 6.6.8-4.9 4.6 1.3 6.6L12 17.3l-5.9 3.3 1.3-6.6-4.9-4.6 6.6-.8z';
 
   function uuid() {
     if (window.crypto && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
@@ -118,56 +263,62 @@
 
   const stylesheet = h('link', { rel: 'stylesheet', href: origin + '/static/widget.css' });
   const titleID = 'tandem-title';
-  const logEl = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
+  const logEl = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t('messages'), tabindex: '0' });
   const statusEl = h('div', { class: 'status', role: 'status', hidden: true });
   // When nobody who can help is online, the customer may leave an email for a follow-up.
   const followEmail = h('input', {
     type: 'email',
     placeholder: 'you@example.com',
-    'aria-label': 'Your email address',
+    'aria-label': t('followLabel'),
     maxlength: '200',
     autocomplete: 'email',
     required: true,
   });
-  const followBtn = h('button', { type: 'submit' }, 'Email me');
+  const followBtn = h('button', { type: 'submit' }, t('followBtn'));
   const followEl = h(
     'form',
     { class: 'follow-up', hidden: true },
-    h('span', { class: 'fu-q' }, "Leave your email and we'll also write to you there:"),
+    h('span', { class: 'fu-q' }, t('followQ')),
     followEmail,
     followBtn,
   );
   const input = h('textarea', {
     rows: '1',
-    placeholder: 'Write a message…',
-    'aria-label': 'Message',
+    placeholder: t('placeholder'),
+    'aria-label': t('messageLabel'),
     maxlength: '4000',
   });
-  const sendBtn = h('button', { type: 'submit', class: 'send', 'aria-label': 'Send message' }, icon(ICON_SEND));
+  const sendBtn = h('button', { type: 'submit', class: 'send', 'aria-label': t('send') }, icon(ICON_SEND));
   const composer = h('form', { class: 'composer' }, input, sendBtn);
-  const humanBtn = h('button', { type: 'button', class: 'human' }, 'Talk to a person');
-  const closeBtn = h('button', { type: 'button', class: 'close', 'aria-label': 'Close chat' }, icon(ICON_CLOSE));
+  const humanBtn = h('button', { type: 'button', class: 'human' }, icon(ICON_PERSON), h('span', {}, t('talk')));
+  const closeBtn = h('button', { type: 'button', class: 'close', 'aria-label': t('close') }, icon(ICON_CLOSE));
+  // "Ana is typing…": outside the log, so it is never read out as a message.
+  const typingEl = h('div', { class: 'typing', hidden: true, 'aria-hidden': 'true' }, h('span', { class: 'dots' }, h('i'), h('i'), h('i')), h('span', { class: 'typing-text' }));
+  // Offline: said once, politely; the outbox keeps the messages until the network is back.
+  const netEl = h('div', { class: 'net', role: 'status', hidden: true });
   const panel = h(
     'div',
-    { class: 'panel', id: 'tandem-panel', role: 'dialog', 'aria-labelledby': titleID, hidden: true },
+    { class: 'panel', id: 'tandem-panel', role: 'dialog', 'aria-labelledby': titleID, hidden: true, lang },
     h(
       'header',
       { class: 'head' },
       h('div', { class: 'avatar', 'aria-hidden': 'true' }, cfg.title.charAt(0).toUpperCase()),
-      h('div', { class: 'titles' }, h('div', { class: 'title', id: titleID }, cfg.title), h('div', { class: 'subtitle' }, 'We usually reply in a few minutes')),
+      h('div', { class: 'titles' }, h('div', { class: 'title', id: titleID }, cfg.title), h('div', { class: 'subtitle' }, t('subtitle'))),
       closeBtn,
     ),
     h('div', { class: 'human-bar' }, humanBtn),
+    netEl,
     statusEl,
     followEl,
     logEl,
+    typingEl,
     composer,
-    h('div', { class: 'foot' }, 'Powered by Tandem'),
+    h('div', { class: 'foot' }, t('powered')),
   );
   const badge = h('span', { class: 'badge', hidden: true, 'aria-hidden': 'true' });
   const bubble = h(
     'button',
-    { type: 'button', class: 'bubble', 'aria-label': `Open chat with ${cfg.title}`, 'aria-expanded': 'false', 'aria-controls': 'tandem-panel' },
+    { type: 'button', class: 'bubble', 'aria-label': t('open', { title: cfg.title }), 'aria-expanded': 'false', 'aria-controls': 'tandem-panel', lang },
     icon(ICON_CHAT),
     badge,
   );
@@ -186,7 +337,7 @@
   root.append(stylesheet, container);
 
   logEl.append(
-    h('div', { class: 'intro' }, `Hi! Ask ${cfg.title} anything. Want a human instead? Tap “Talk to a person” at any time.`),
+    h('div', { class: 'intro' }, t('intro', { title: cfg.title })),
   );
 
   function mount() {
@@ -204,7 +355,7 @@
     isOpen = true;
     panel.hidden = false;
     bubble.setAttribute('aria-expanded', 'true');
-    bubble.setAttribute('aria-label', 'Close chat');
+    bubble.setAttribute('aria-label', t('close'));
     bubble.classList.add('open');
     setUnread(0);
     scrollDown(true);
@@ -216,7 +367,7 @@
     isOpen = false;
     panel.hidden = true;
     bubble.setAttribute('aria-expanded', 'false');
-    bubble.setAttribute('aria-label', `Open chat with ${cfg.title}`);
+    bubble.setAttribute('aria-label', t('open', { title: cfg.title }));
     bubble.classList.remove('open');
     if (hadFocus) bubble.focus();
   }
@@ -228,11 +379,28 @@
 
   bubble.addEventListener('click', () => (isOpen ? closePanel() : openPanel()));
   closeBtn.addEventListener('click', closePanel);
+  // The open panel keeps keyboard focus: Tab and Shift+Tab cycle through its controls (and the
+  // bubble that closes it); Escape closes it and returns focus to the bubble.
+  function focusables() {
+    const list = [...panel.querySelectorAll('button, a[href], input, textarea, select, [tabindex="0"]')].filter(
+      (el) => !el.disabled && el.tabIndex >= 0 && !el.closest('[hidden]') && el.getClientRects().length > 0,
+    );
+    list.push(bubble);
+    return list;
+  }
   root.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && isOpen) {
       e.stopPropagation();
       closePanel();
+      bubble.focus();
+      return;
     }
+    if (e.key !== 'Tab' || !isOpen) return;
+    const list = focusables();
+    const at = list.indexOf(root.activeElement);
+    const next = e.shiftKey ? (at <= 0 ? list.length - 1 : at - 1) : at === list.length - 1 || at < 0 ? 0 : at + 1;
+    e.preventDefault();
+    list[next].focus();
   });
 
   // ---- HTTP -------------------------------------------------------------------------------
@@ -354,7 +522,7 @@
   }
 
   function note(text) {
-    logEl.append(h('div', { class: 'note' }, text));
+    logEl.insertBefore(h('div', { class: 'note' }, text), ratingEl.isConnected ? ratingEl : null);
     scrollDown(true);
   }
 
@@ -377,8 +545,8 @@
   function buildMessage(m) {
     const kind = ['customer', 'assistant', 'agent', 'system'].includes(m.author_kind) ? m.author_kind : 'system';
     let label = null;
-    if (kind === 'assistant') label = m.author_name || `${cfg.title} assistant`;
-    if (kind === 'agent') label = m.author_name || 'Support agent';
+    if (kind === 'assistant') label = m.author_name || t('assistant', { title: cfg.title });
+    if (kind === 'agent') label = m.author_name || t('agent');
     const el = messageElement(kind, label, m.body || '', m.created_at);
     addCitation(el, m);
     addFeedback(el, m);
@@ -389,7 +557,7 @@
     const c = m.citation;
     if (!c || !c.title || el.querySelector('.source')) return;
     const href = c.url ? safeURL(c.url) : null;
-    const src = h('div', { class: 'source' }, 'Source: ');
+    const src = h('div', { class: 'source' }, t('source'));
     src.append(href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, c.title) : c.title);
     el.append(src);
   }
@@ -398,16 +566,16 @@
   // yes resolves the conversation, no brings in a person at once.
   function addFeedback(el, m) {
     if (m.author_kind !== 'assistant' || !m.citation || el.querySelector('.feedback')) return;
-    const yes = h('button', { type: 'button', class: 'fb-yes' }, 'Yes');
-    const no = h('button', { type: 'button', class: 'fb-no' }, 'No');
-    const box = h('div', { class: 'feedback', role: 'group', 'aria-label': 'Did this answer your question?' },
-      h('span', { class: 'fb-q' }, 'Did this answer your question?'), yes, no);
+    const yes = h('button', { type: 'button', class: 'fb-yes' }, t('yes'));
+    const no = h('button', { type: 'button', class: 'fb-no' }, t('no'));
+    const box = h('div', { class: 'feedback', role: 'group', 'aria-label': t('feedbackQ') },
+      h('span', { class: 'fb-q' }, t('feedbackQ')), yes, no);
     const send = async (helpful) => {
       yes.disabled = no.disabled = true;
       try {
         const c = await call('POST', `/conversations/${m.conversation_id}/feedback`, { helpful, message_id: m.id });
         box.remove();
-        if (helpful) note('Thanks — glad that helped!');
+        if (helpful) note(t('glad'));
         if (c && c.id === state.conversationId) setConv(c);
       } catch (e) {
         yes.disabled = no.disabled = false;
@@ -442,7 +610,7 @@
     if (el.isConnected) el.remove();
     let ref = null;
     let cur = logEl.lastElementChild;
-    while (cur && (cur.classList.contains('pending') || (cur.dataset.seq && Number(cur.dataset.seq) > seq))) {
+    while (cur && (cur.classList.contains('pending') || cur === ratingEl || (cur.dataset.seq && Number(cur.dataset.seq) > seq))) {
       ref = cur;
       cur = cur.previousElementSibling;
     }
@@ -474,6 +642,7 @@
       el.dataset.seq = m.seq;
       place(el, m.seq);
       if (live && !isOpen && m.author_kind !== 'customer') setUnread(unread + 1);
+      if (m.author_kind === 'agent') hideTyping();
     }
     byID.set(m.id, el);
     pruneFeedback();
@@ -528,23 +697,25 @@
     if (s === 'queued') {
       const q = c.queue;
       if (q && q.agents_online === 0) {
-        const also = c.follow_up_email ? ` We'll also email you at ${c.follow_up_email}.` : '';
-        setStatus(`Nobody is online right now who can help. You're number ${q.position || 1} in line, and we'll answer here as soon as someone is — you can leave this page and come back.${also}`, 'waiting');
+        const also = c.follow_up_email ? t('alsoEmail', { email: c.follow_up_email }) : '';
+        setStatus(t('nobody', { n: q.position || 1 }) + also, 'waiting');
       } else if (q && q.position) {
         const secs = q.expected_wait_seconds || 0;
-        const wait = secs < 60 ? 'under a minute' : `about ${Math.round(secs / 60)} min`;
-        setStatus(`You're number ${q.position} in line — expected wait ${wait}`, 'waiting');
+        const wait = secs < 60 ? t('underMinute') : t('aboutMin', { n: Math.round(secs / 60) });
+        setStatus(t('inLine', { n: q.position, wait }), 'waiting');
       } else {
-        setStatus('Connecting you with a person…', 'waiting');
+        setStatus(t('connecting'), 'waiting');
       }
     } else if (s === 'assigned') {
-      setStatus(c.assignee_name ? `You're chatting with ${c.assignee_name}` : "You're chatting with our team", 'live');
+      setStatus(c.assignee_name ? t('chattingWith', { name: c.assignee_name }) : t('chattingTeam'), 'live');
     } else if (s === 'resolved' || s === 'closed') {
-      setStatus('Resolved — send a message if you need anything else.', 'done');
+      setStatus(t('resolved'), 'done');
     } else {
       setStatus(null);
     }
     followEl.hidden = !(s === 'queued' && c.queue && c.queue.agents_online === 0 && !c.follow_up_email);
+    syncRating(c); // after resolution: the 1–5 rating (rating section below)
+    if (s !== 'assigned') hideTyping();
     // The stream says where the customer stands (conversation.queue_updated); this is a fallback.
     if (s === 'queued' && !queueTimer) {
       queueTimer = setInterval(refreshConversation, 30000);
@@ -565,11 +736,159 @@
       if (c && c.id === state.conversationId) setConv(c);
       fillGap().catch(() => {});
     } catch (err) {
-      note(err.status === 400 ? 'Please check the email address.' : "We couldn't save your email just now. Please try again.");
+      note(err.status === 400 ? t('followBad') : t('followFail'));
     } finally {
       followBtn.disabled = false;
     }
   });
+
+  // ---- the rating, once the conversation is resolved ------------------------------------------
+  //
+  // A card at the end of the transcript: five stars (a radio group: arrow keys move, the label
+  // says what each means), an optional comment, Send. POST /conversations/{id}/csat; rating again
+  // replaces the rating.
+
+  const ratingEl = h('div', { class: 'rating', role: 'group', 'aria-labelledby': 'tandem-rate-q' });
+  let ratingFor = null; // the conversation id the card is built for
+  let ratingEditing = false;
+
+  function syncRating(c) {
+    const done = c && (c.status === 'resolved' || c.status === 'closed');
+    if (!done) {
+      ratingEl.remove();
+      ratingFor = null;
+      ratingEditing = false;
+      return;
+    }
+    if (ratingFor !== c.id || (!ratingEditing && !ratingEl.contains(root.activeElement))) {
+      ratingFor = c.id;
+      ratingEditing = false;
+      buildRating(c.csat || null);
+    }
+    // Keep it last, unless the customer is using it.
+    if (!ratingEl.isConnected || (logEl.lastElementChild !== ratingEl && !ratingEl.contains(root.activeElement))) {
+      logEl.append(ratingEl);
+      scrollDown(false);
+    }
+  }
+
+  function buildRating(csat) {
+    if (csat && !ratingEditing) {
+      const change = h('button', { type: 'button', class: 'link' }, t('rateChange'));
+      change.addEventListener('click', () => {
+        ratingEditing = true;
+        buildRating(csat);
+        const checked = ratingEl.querySelector('[aria-checked="true"]');
+        if (checked) checked.focus();
+      });
+      ratingEl.replaceChildren(
+        h('div', { class: 'rate-q', id: 'tandem-rate-q' }, t('rateThanks')),
+        h('div', { class: 'rate-done' }, h('span', { class: 'stars-static', 'aria-hidden': 'true' }, '★'.repeat(csat.score) + '☆'.repeat(5 - csat.score)),
+          h('span', {}, t('rated', { n: csat.score })), change),
+      );
+      return;
+    }
+    let score = csat ? csat.score : 0;
+    const labels = t('rateStars');
+    const word = h('span', { class: 'rate-word', 'aria-hidden': 'true' }, score ? labels[score - 1] : '');
+    const stars = [];
+    const group = h('div', { class: 'stars', role: 'radiogroup', 'aria-label': t('rateScale') });
+    const comment = h('textarea', { class: 'rate-comment', rows: '2', maxlength: '1000', placeholder: t('rateComment'), 'aria-label': t('rateComment') });
+    comment.value = csat ? csat.comment || '' : '';
+    const send = h('button', { type: 'submit', class: 'rate-send' }, t('rateSend'));
+    const form = h('form', { class: 'rate-form', hidden: !score }, comment, send);
+    const paint = (upTo) => stars.forEach((b, i) => b.classList.toggle('on', i < upTo));
+    const choose = (n, focus) => {
+      score = n;
+      stars.forEach((b, i) => {
+        b.setAttribute('aria-checked', String(i + 1 === n));
+        b.tabIndex = i + 1 === n ? 0 : -1;
+      });
+      paint(n);
+      word.textContent = labels[n - 1];
+      form.hidden = false;
+      if (focus) stars[n - 1].focus();
+    };
+    for (let n = 1; n <= 5; n++) {
+      const b = h('button', { type: 'button', class: 'star', role: 'radio', 'aria-checked': 'false', 'aria-label': t('star', { n, label: labels[n - 1] }), tabindex: n === 1 ? '0' : '-1' }, icon(ICON_STAR));
+      b.addEventListener('click', () => choose(n, false));
+      b.addEventListener('mouseenter', () => paint(n));
+      b.addEventListener('keydown', (e) => {
+        const d = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 }[e.key];
+        if (!d) return;
+        e.preventDefault();
+        choose(Math.min(5, Math.max(1, (score || 0) + d)), true);
+      });
+      stars.push(b);
+      group.append(b);
+    }
+    group.addEventListener('mouseleave', () => paint(score));
+    if (score) choose(score, false);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const id = ratingFor;
+      if (!score || !id) return;
+      send.disabled = true;
+      try {
+        const r = await call('POST', `/conversations/${id}/csat`, { score, comment: comment.value.trim() });
+        if (conv && conv.id === id) conv = Object.assign({}, conv, { csat: r });
+        ratingEditing = false;
+        buildRating(r);
+        const q = ratingEl.querySelector('.rate-done .link');
+        if (q) q.focus();
+      } catch (err) {
+        send.disabled = false;
+        note(t('rateFail'));
+      }
+    });
+    ratingEl.replaceChildren(h('div', { class: 'rate-q', id: 'tandem-rate-q' }, t('rateQ')), h('div', { class: 'rate-row' }, group, word), form);
+  }
+
+  // ---- typing indicators -----------------------------------------------------------------------
+  //
+  // The stream brings {"type":"typing"} frames (no seq: they are not events) when the person
+  // helping writes; the customer's own typing is sent at most every TYPING_EVERY ms while a
+  // person holds the conversation (the assistant does not need to know).
+
+  let typingTimer = null;
+  let typingSent = 0;
+
+  function showTyping(name) {
+    typingEl.querySelector('.typing-text').textContent = t('typing', { name: name || t('someone') });
+    const was = typingEl.hidden;
+    typingEl.hidden = false;
+    if (was) scrollDown(false);
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, TYPING_SHOWN);
+  }
+
+  function hideTyping() {
+    clearTimeout(typingTimer);
+    typingTimer = null;
+    typingEl.hidden = true;
+  }
+
+  function noteTyping() {
+    const id = state.conversationId;
+    if (!id || !conv || conv.status !== 'assigned' || !input.value.trim()) return;
+    const now = Date.now();
+    if (now - typingSent < TYPING_EVERY) return;
+    typingSent = now;
+    call('POST', `/conversations/${id}/typing`).catch(() => {});
+  }
+
+  // ---- the network ----------------------------------------------------------------------------
+
+  function setNet(offline) {
+    netEl.textContent = offline ? t('offline') : '';
+    netEl.hidden = !offline;
+  }
+  window.addEventListener('offline', () => setNet(true));
+  window.addEventListener('online', () => {
+    setNet(false);
+    reconnectNow();
+  });
+  if (navigator.onLine === false) setNet(true);
 
   // ---- sending: an ordered outbox, retried with the same client_id -------------------------
 
@@ -594,7 +913,7 @@
   function sendMessage(body) {
     const clientID = uuid();
     const el = messageElement('customer pending', null, body, null);
-    el.append(h('div', { class: 'state' }, 'Sending…'));
+    el.append(h('div', { class: 'state' }, t('sending')));
     el.addEventListener('click', () => {
       if (el.classList.contains('failed')) retryNow();
     });
@@ -640,7 +959,7 @@
     if (job.type !== 'message' || !pending.has(job.clientID)) return;
     job.el.classList.add('failed');
     const st = job.el.querySelector('.state');
-    if (st) st.textContent = 'Not sent yet — retrying. Tap to retry now.';
+    if (st) st.textContent = t('retrying');
   }
 
   function failJob(job, e) {
@@ -650,10 +969,10 @@
       job.el.classList.remove('pending');
       job.el.classList.add('failed');
       const st = job.el.querySelector('.state');
-      if (st) st.textContent = e.status === 413 ? 'Too long to send.' : "Couldn't send this message.";
+      if (st) st.textContent = e.status === 413 ? t('tooLong') : t('cantSend');
     } else {
       humanBtn.disabled = false;
-      note("We couldn't reach a person just now. Please try again.");
+      note(t('noPerson'));
     }
   }
 
@@ -675,7 +994,7 @@
         // The conversation is gone or can no longer take messages: start a new one with this message.
         if (e.status === 404 || e.status === 409) {
           resetConversation();
-          note('New conversation');
+          note(t('newConv'));
           return run(job);
         }
         throw e;
@@ -698,8 +1017,8 @@
       return;
     }
     humanBtn.disabled = true;
-    if (!state.conversationId && !outbox.some((j) => j.type === 'message')) sendMessage(HANDOFF_BODY);
-    setStatus('Connecting you with a person…', 'waiting');
+    if (!state.conversationId && !outbox.some((j) => j.type === 'message')) sendMessage(t('handoffBody'));
+    setStatus(t('connecting'), 'waiting');
     enqueue({ type: 'handoff' });
     input.focus();
   }
@@ -711,6 +1030,7 @@
     if (!body) return;
     input.value = '';
     autosize();
+    typingSent = 0;
     sendMessage(body);
     input.focus();
   });
@@ -725,6 +1045,7 @@
     input.style.height = Math.min(input.scrollHeight, 120) + 'px';
   }
   input.addEventListener('input', autosize);
+  input.addEventListener('input', noteTyping);
 
   // ---- the stream ---------------------------------------------------------------------------
 
@@ -753,7 +1074,7 @@
   function connect() {
     wsTimer = null;
     if (!wsWanted || !state.token) return;
-    let url = streamURL + '?token=' + encodeURIComponent(state.token);
+    let url = streamURL + '?typing=1&token=' + encodeURIComponent(state.token);
     if (typeof state.streamSeq === 'number') url += '&after=' + state.streamSeq;
     let opened = false;
     let sock;
@@ -784,6 +1105,14 @@
     });
   }
 
+  // reconnectNow skips the back-off: the browser says the network is back.
+  function reconnectNow() {
+    if (!wsWanted || ws || !state.token) return;
+    clearTimeout(wsTimer);
+    wsAttempt = 0;
+    connect();
+  }
+
   function reconnectLater(opened) {
     if (!wsWanted) return;
     const delay = Math.min(15000, 1000 * 2 ** wsAttempt) * (0.8 + Math.random() * 0.4);
@@ -808,6 +1137,12 @@
 
   function onEvent(ev) {
     if (!ev || typeof ev.type !== 'string') return;
+    if (ev.type === 'typing') {
+      // Transient, not an event: no seq to remember.
+      const d = ev.data || {};
+      if (ev.conversation_id === state.conversationId && d.author_kind !== 'customer') showTyping(d.name);
+      return;
+    }
     if (ev.type === 'ready') {
       if (typeof ev.seq === 'number') {
         state.streamSeq = ev.seq;
@@ -844,9 +1179,9 @@
     if (ev.type.startsWith('conversation.')) {
       if (data.id === convID && data.status) setConv(data);
       if (ev.type === 'conversation.assigned') {
-        note(`${data.assignee_name || 'Someone from our team'} joined the conversation`);
+        note(t('joined', { name: data.assignee_name || t('someone') }));
       } else if (ev.type === 'conversation.resolved') {
-        note('This conversation was resolved');
+        note(t('wasResolved'));
       }
       refreshConversation();
     }
@@ -867,7 +1202,7 @@
         }
       })().catch((e) => {
         bootPromise = null;
-        if (isOpen && !statusEl.textContent) setStatus("We can't connect right now. We'll keep trying.", 'error');
+        if (isOpen && !statusEl.textContent) setStatus(t('cantConnect'), 'error');
         setTimeout(() => {
           if (statusEl.classList.contains('error')) setStatus(null);
           if (isOpen || state.conversationId) boot().catch(() => {});

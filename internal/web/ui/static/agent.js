@@ -406,7 +406,10 @@
           const list = (r && r.conversations) || [];
           const ids = new Set(list.map((c) => c.id));
           for (const id of [...convs.keys()]) if (!ids.has(id)) convs.delete(id);
-          for (const c of list) convs.set(c.id, c);
+          for (const c of list) {
+            convs.set(c.id, c);
+            tagsOf.set(c.id, c.tags || []);
+          }
           renderConversations();
         } catch (e) {
           if (e.status !== 401) notice("Couldn't load conversations: " + e.message, 'error');
@@ -454,9 +457,15 @@
             h(
               'span',
               { class: 'conv-line' },
-              h('span', { class: 'conv-preview' }, previews.get(c.id) || reasonLabel(c.handoff_reason) || `Conversation #${c.id}`),
+              typingIn.has(c.id)
+                ? h('span', { class: 'conv-preview typing-preview' }, 'typing…')
+                : h('span', { class: 'conv-preview' }, previews.get(c.id) || reasonLabel(c.handoff_reason) || `Conversation #${c.id}`),
               h('span', { class: 'chip ' + c.status }, c.status),
             ),
+            (tagsOf.get(c.id) || []).length
+              ? h('span', { class: 'conv-tags' }, ...(tagsOf.get(c.id) || []).slice(0, 3).map((tag) => h('span', { class: 'tag' }, tag)),
+                (tagsOf.get(c.id) || []).length > 3 ? h('span', { class: 'tag more' }, `+${tagsOf.get(c.id).length - 3}`) : null)
+              : null,
           ),
         );
       }),
@@ -481,29 +490,42 @@
   function closeConversation() {
     current = null;
     hideCopilot();
+    hideTyping();
+    closeCanned();
     $('conv').hidden = true;
     $('conv-empty').hidden = false;
     $('transcript').replaceChildren();
   }
 
-  async function openConversation(id) {
+  // openConversation shows a conversation; the reply box takes focus unless opts.focus is
+  // 'list' (j/k keep the keyboard in the list).
+  async function openConversation(id, opts) {
+    const focusList = opts && opts.focus === 'list';
     if (current && current.id === id) {
-      $('compose-body').focus();
+      if (!focusList) $('compose-body').focus();
       return;
     }
     current = { id, conv: convs.get(id) || null, msgSeq: 0, byID: new Map(), pending: new Map() };
     unread.delete(id);
+    hideTyping();
+    closeCanned();
     $('transcript').replaceChildren();
     $('conv-empty').hidden = true;
     $('conv').hidden = false;
     if (current.conv) renderHeader(current.conv);
     renderConversations();
-    $('compose-body').focus();
+    if (focusList) {
+      const b = document.querySelector(`#conversations button[data-id="${id}"]`);
+      if (b) b.focus();
+    } else {
+      $('compose-body').focus();
+    }
     const cur = current;
     try {
       const c = await api('GET', `/conversations/${id}`);
       if (cur !== current) return;
       current.conv = c;
+      tagsOf.set(id, c.tags || []);
       if (convs.has(id)) convs.set(id, c);
       renderHeader(c);
       await fillGap();
@@ -534,6 +556,9 @@
     const done = c.status === 'resolved' || c.status === 'closed';
     resolve.disabled = done;
     resolve.textContent = done ? 'Resolved' : 'Resolve';
+    const mine = me && (c.assignee_id === me.id || me.role === 'admin');
+    $('transfer').disabled = !(c.status === 'assigned' && mine);
+    renderDetails(c);
   }
 
   async function fillGap() {
@@ -638,6 +663,8 @@
     if (!body) return;
     const internal = mode() === 'note';
     ta.value = '';
+    closeCanned();
+    typingSentAt = 0;
     const clientID = uuid();
     const el = messageElement('agent', internal ? `Internal note · ${me ? me.name : ''}` : me ? me.name : 'You', body, null, 'pending' + (internal ? ' internal' : ''));
     el.append(h('div', { class: 'state' }, 'Sending…'));
@@ -650,10 +677,17 @@
   });
 
   $('compose-body').addEventListener('keydown', (e) => {
+    if (cannedKey(e)) return; // the canned-reply picker has the arrows, Enter and Esc while open
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       $('composer').requestSubmit();
+    } else if (e.key === 'Escape') {
+      e.target.blur();
     }
+  });
+  $('compose-body').addEventListener('input', () => {
+    cannedInput();
+    sendTyping();
   });
 
   function sleep(ms) {
@@ -823,6 +857,11 @@
 
   function onEvent(ev) {
     if (!ev || typeof ev.type !== 'string') return;
+    if (ev.type === 'typing') {
+      // Transient, not an event: no seq.
+      onTyping(ev);
+      return;
+    }
     if (ev.type === 'ready') {
       if (typeof ev.seq === 'number') setSeq(ev.seq);
       resync();
@@ -838,6 +877,7 @@
       const id = data.conversation_id || ev.conversation_id;
       if (current && current.id === id) renderMessage(data);
       if (current && current.id === id && data.author_kind === 'customer') loadCopilotSoon(id);
+      if (data.author_kind === 'customer') stopTyping(id);
       if (convs.has(id)) {
         activity.set(id, Date.parse(ev.at || data.created_at) || Date.now());
         if (!data.internal && data.body) previews.set(id, data.body);
@@ -854,6 +894,7 @@
     if (type.startsWith('conversation.')) {
       const c = data;
       if (!c.id) return;
+      if (type === 'conversation.tagged') tagsOf.set(c.id, c.tags || []);
       const mine = me && c.assignee_id === me.id;
       if (mine) {
         convs.set(c.id, c);
@@ -871,6 +912,7 @@
 
     if (type.startsWith('offer.')) {
       if (type === 'offer.created') {
+        if (data.status === 'pending' && !offers.has(data.id)) alertOffer(data);
         addOffer(data);
         if (!data.preview) loadOffers(); // the list endpoint carries the preview
       }
@@ -882,6 +924,10 @@
     }
 
     if (type === 'agent.status_changed' && me && data.id === me.id) setMe(data);
+    if (type === 'csat.submitted' && current && current.id === data.conversation_id && current.conv) {
+      current.conv = Object.assign({}, current.conv, { csat: data });
+      renderCSAT(data);
+    }
   }
 
   // ---- copilot: the handoff packet, the customer's history, suggested replies ----------------
@@ -986,6 +1032,690 @@
     }
     if (!items.length) list.append(h('li', { class: 'empty' }, 'No suggestions for the latest message.'));
   }
+
+  // ---- the details panel: the customer, tags, the rating ---------------------------------------
+
+  const tagsOf = new Map(); // conversation id → its tags (from GET, the list, conversation.tagged)
+  const knownTags = new Set(); // every tag seen, offered as suggestions
+
+  function initials(name) {
+    const parts = String(name || '').trim().split(/\s+/).filter(Boolean);
+    if (!parts.length) return '?';
+    return (parts[0][0] + (parts.length > 1 ? parts[parts.length - 1][0] : '')).toUpperCase();
+  }
+
+  let langNames = null;
+  function languageName(code) {
+    if (!code) return '';
+    try {
+      langNames = langNames || new Intl.DisplayNames(['en'], { type: 'language' });
+      const n = langNames.of(code);
+      return n && n !== code ? `${n} (${code})` : code;
+    } catch (e) {
+      return code;
+    }
+  }
+
+  function moodOf(tr, mood) {
+    if (mood && mood.label) return mood.label + (mood.trend && mood.trend !== 'steady' ? `, ${mood.trend}` : '');
+    if (tr.frustrated) return 'frustrated';
+    if (typeof tr.sentiment === 'number' && tr.language) return tr.sentiment < -0.3 ? 'negative' : tr.sentiment > 0.3 ? 'positive' : 'neutral';
+    return '';
+  }
+
+  function duration(ms) {
+    if (!(ms >= 0)) return '';
+    const s = Math.round(ms / 1000);
+    if (s < 60) return `${s} s`;
+    const m = Math.round(s / 60);
+    return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+  }
+
+  function renderDetails(c) {
+    const p = c.handoff || {};
+    const cust = p.customer || {};
+    const tr = c.triage || {};
+    const name = c.customer_name || cust.name || `Customer #${c.customer_id}`;
+    $('cust-avatar').textContent = initials(c.customer_name || cust.name || '');
+    $('cust-name').textContent = name;
+    const chips = $('cust-chips');
+    chips.replaceChildren();
+    if (cust.tier === 'vip') chips.append(h('span', { class: 'chip vip' }, 'VIP'));
+    if (cust.verified === true) chips.append(h('span', { class: 'chip ok' }, 'Verified'));
+    else if (cust.verified === false) chips.append(h('span', { class: 'chip' }, 'Not signed in'));
+    if (tr.frustrated) chips.append(h('span', { class: 'chip warn' }, 'Frustrated'));
+    if (tr.sensitive) chips.append(h('span', { class: 'chip warn' }, 'Sensitive: ' + tr.sensitive));
+    const dl = $('cust-facts');
+    dl.replaceChildren();
+    fact(dl, 'Customer ID', cust.external_id);
+    fact(dl, 'Language', languageName(tr.language || p.language));
+    fact(dl, 'Topic', (tr.intent || p.intent || '').replace(/_/g, ' '));
+    fact(dl, 'Mood', moodOf(tr, p.mood));
+    fact(dl, 'Conversation', `#${c.id} · ${c.status}`);
+    if (c.created_at) fact(dl, 'Started', clockTime(c.created_at));
+    if (c.queued_at && c.assigned_at && Date.parse(c.assigned_at) >= Date.parse(c.queued_at)) {
+      fact(dl, 'Waited', duration(Date.parse(c.assigned_at) - Date.parse(c.queued_at)));
+    }
+    if (cust.conversations_90d != null) fact(dl, 'Last 90 days', `${cust.conversations_90d} conversation(s)`);
+    renderTags(c.id);
+    renderCSAT(c.csat || null);
+  }
+
+  function renderTags(id) {
+    const list = tagsOf.get(id) || [];
+    for (const tag of list) knownTags.add(tag);
+    const ul = $('tags');
+    ul.replaceChildren(
+      ...list.map((tag) =>
+        h('li', { class: 'tag-chip' }, h('span', { class: 'tag-text' }, tag),
+          h('button', { type: 'button', class: 'tag-x', 'aria-label': `Remove tag ${tag}`, title: 'Remove', onclick: () => saveTags(id, list.filter((x) => x !== tag)) }, '×'))),
+    );
+    if (!list.length) ul.append(h('li', { class: 'none' }, 'No tags yet'));
+    $('tag-suggestions').replaceChildren(...[...knownTags].filter((x) => !list.includes(x)).sort().map((x) => h('option', { value: x })));
+  }
+
+  async function saveTags(id, tags) {
+    const before = tagsOf.get(id) || [];
+    tagsOf.set(id, tags);
+    if (current && current.id === id) renderTags(id);
+    renderConversations();
+    try {
+      const c = await api('PUT', `/conversations/${id}/tags`, { tags });
+      tagsOf.set(id, c.tags || []);
+    } catch (e) {
+      tagsOf.set(id, before);
+      if (e.status !== 401) notice("Couldn't save the tags: " + e.message, 'error');
+    }
+    if (current && current.id === id) renderTags(id);
+    renderConversations();
+  }
+
+  $('tag-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!current) return;
+    const input = $('tag-input');
+    const add = input.value.split(',').map((x) => x.trim().toLowerCase().replace(/\s+/g, ' ')).filter(Boolean);
+    input.value = '';
+    if (!add.length) return;
+    const cur = tagsOf.get(current.id) || [];
+    saveTags(current.id, [...new Set([...cur, ...add])].sort());
+  });
+  $('tag-input').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') e.target.blur();
+  });
+
+  function renderCSAT(r) {
+    $('csat-box').hidden = !r;
+    if (!r) return;
+    const stars = $('csat-stars');
+    stars.textContent = '★'.repeat(r.score) + '☆'.repeat(Math.max(0, 5 - r.score));
+    stars.setAttribute('aria-label', `${r.score} out of 5`);
+    stars.className = 'csat-stars' + (r.score <= 2 ? ' low' : '');
+    $('csat-comment').textContent = r.comment ? '“' + r.comment + '”' : 'No comment.';
+  }
+
+  // ---- typing: theirs shown, mine sent ---------------------------------------------------------
+
+  const typingIn = new Map(); // conversation id → timer while the customer (or a colleague) types
+  let typingSentAt = 0;
+
+  function onTyping(ev) {
+    const id = ev.conversation_id;
+    const d = ev.data || {};
+    if (!id) return;
+    const fresh = !typingIn.has(id);
+    clearTimeout(typingIn.get(id));
+    typingIn.set(id, setTimeout(() => stopTyping(id), 6000));
+    if (current && current.id === id) {
+      const who = d.author_kind === 'customer' ? d.name || (current.conv && current.conv.customer_name) || 'Customer' : d.name || 'A colleague';
+      $('typing-text').textContent = `${who} is typing…`;
+      const el = $('typing');
+      if (el.hidden) {
+        el.hidden = false;
+        scrollDown(false);
+      }
+    }
+    if (fresh && convs.has(id)) renderConversations();
+  }
+
+  function stopTyping(id) {
+    if (!typingIn.has(id)) return;
+    clearTimeout(typingIn.get(id));
+    typingIn.delete(id);
+    if (current && current.id === id) hideTyping();
+    if (convs.has(id)) renderConversations();
+  }
+
+  function hideTyping() {
+    $('typing').hidden = true;
+  }
+
+  function sendTyping() {
+    const cur = current;
+    if (!cur || mode() !== 'reply' || !cur.conv || cur.conv.status !== 'assigned' || canned.open) return;
+    if (!$('compose-body').value.trim()) return;
+    const t = Date.now();
+    if (t - typingSentAt < 3000) return;
+    typingSentAt = t;
+    api('POST', `/conversations/${cur.id}/typing`).catch(() => {});
+  }
+
+  // ---- canned replies: "/" in the reply, or the button ----------------------------------------
+
+  let cannedList = null;
+  let cannedLoading = null;
+  const canned = { open: false, items: [], active: 0, start: -1, query: '' };
+
+  function loadCanned(force) {
+    if (!cannedLoading || force) {
+      cannedLoading = api('GET', '/canned-replies')
+        .then((r) => {
+          cannedList = (r && r.canned_replies) || [];
+          return cannedList;
+        })
+        .catch((e) => {
+          cannedLoading = null;
+          throw e;
+        });
+    }
+    return cannedLoading;
+  }
+
+  // slashQuery finds "/word" right before the caret, at the start or after a space.
+  function slashQuery() {
+    const ta = $('compose-body');
+    if (ta.selectionStart !== ta.selectionEnd) return null;
+    const before = ta.value.slice(0, ta.selectionStart);
+    const m = /(^|\s)\/([\w-]*)$/.exec(before);
+    return m ? { start: before.length - m[2].length - 1, query: m[2] } : null;
+  }
+
+  function cannedInput() {
+    const q = slashQuery();
+    if (q) openCanned(q.start, q.query);
+    else if (canned.open && canned.start >= 0) closeCanned();
+  }
+
+  async function openCanned(start, query) {
+    const fresh = !canned.open;
+    canned.open = true;
+    canned.start = start;
+    canned.query = query.toLowerCase();
+    if (fresh) canned.active = 0;
+    $('canned').hidden = false;
+    $('compose-body').setAttribute('aria-expanded', 'true');
+    $('canned-open').setAttribute('aria-expanded', 'true');
+    $('canned-manage').hidden = !(me && me.role === 'admin');
+    if (!cannedList) {
+      $('canned-list').replaceChildren(h('li', { class: 'muted' }, 'Loading…'));
+      try {
+        await loadCanned();
+      } catch (e) {
+        closeCanned();
+        if (e.status !== 401) notice("Couldn't load the canned replies: " + e.message, 'error');
+        return;
+      }
+    }
+    if (canned.open) renderCanned();
+  }
+
+  function renderCanned() {
+    const q = canned.query;
+    const items = (cannedList || [])
+      .filter((c) => !q || c.shortcut.includes(q) || c.title.toLowerCase().includes(q) || c.body.toLowerCase().includes(q))
+      .sort((a, b) => Number(!a.shortcut.startsWith(q)) - Number(!b.shortcut.startsWith(q)) || a.shortcut.localeCompare(b.shortcut));
+    canned.items = items;
+    canned.active = Math.max(0, Math.min(canned.active, items.length - 1));
+    const ul = $('canned-list');
+    ul.replaceChildren(
+      ...items.map((c, i) =>
+        h('li', {
+          id: 'canned-opt-' + c.id, role: 'option', class: 'canned-item' + (i === canned.active ? ' active' : ''), 'aria-selected': String(i === canned.active),
+          onmousedown: (e) => {
+            e.preventDefault(); // keep the caret in the reply
+            insertCanned(c);
+          },
+        },
+        h('span', { class: 'canned-top' }, h('code', {}, '/' + c.shortcut), h('strong', {}, c.title)),
+        h('span', { class: 'canned-body' }, c.body.length > 160 ? c.body.slice(0, 159) + '…' : c.body))),
+    );
+    const empty = $('canned-empty');
+    empty.hidden = items.length > 0;
+    empty.textContent = (cannedList || []).length
+      ? `No canned reply matches “/${q}”.`
+      : 'No canned replies yet.' + (me && me.role === 'admin' ? ' Add the first one below.' : ' An admin can add them.');
+    const ta = $('compose-body');
+    if (items.length) {
+      ta.setAttribute('aria-activedescendant', 'canned-opt-' + items[canned.active].id);
+      const act = ul.children[canned.active];
+      if (act && act.scrollIntoView) act.scrollIntoView({ block: 'nearest' });
+    } else {
+      ta.removeAttribute('aria-activedescendant');
+    }
+  }
+
+  function closeCanned() {
+    if (!canned.open && $('canned').hidden) return;
+    canned.open = false;
+    canned.start = -1;
+    $('canned').hidden = true;
+    const ta = $('compose-body');
+    ta.removeAttribute('aria-activedescendant');
+    ta.setAttribute('aria-expanded', 'false');
+    $('canned-open').setAttribute('aria-expanded', 'false');
+  }
+
+  // cannedKey handles a key in the reply box while the picker is open; true when it did.
+  function cannedKey(e) {
+    if (!canned.open || e.isComposing) return false;
+    const n = canned.items.length;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      if (n) canned.active = (canned.active + (e.key === 'ArrowDown' ? 1 : n - 1)) % n;
+      renderCanned();
+      return true;
+    }
+    if ((e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey && n) {
+      e.preventDefault();
+      insertCanned(canned.items[canned.active]);
+      return true;
+    }
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      closeCanned();
+      return true;
+    }
+    return false;
+  }
+
+  // fillIn replaces {{first_name}}, {{name}} and {{agent_name}}.
+  function fillIn(text) {
+    const name = ((current && current.conv && current.conv.customer_name) || '').trim();
+    const first = name.split(/\s+/)[0] || '';
+    return text.replace(/\{\{\s*(first_name|name|agent_name)\s*\}\}/g, (m, k) =>
+      k === 'agent_name' ? (me && me.name) || '' : (k === 'first_name' ? first : name) || 'there');
+  }
+
+  function insertCanned(c) {
+    const ta = $('compose-body');
+    const text = fillIn(c.body);
+    let start = canned.start;
+    let end = ta.selectionEnd;
+    if (start < 0) {
+      start = ta.selectionStart;
+    }
+    ta.value = ta.value.slice(0, start) + text + ta.value.slice(end);
+    const caret = start + text.length;
+    closeCanned();
+    ta.focus();
+    ta.setSelectionRange(caret, caret);
+    sendTyping();
+  }
+
+  $('canned-open').addEventListener('click', () => {
+    if (canned.open) {
+      closeCanned();
+      return;
+    }
+    $('compose-body').focus();
+    openCanned(-1, '');
+  });
+  $('compose-body').addEventListener('blur', (e) => {
+    if (!e.relatedTarget || !$('canned').contains(e.relatedTarget)) closeCanned();
+  });
+
+  // Admins keep the list: add and delete.
+  $('canned-manage').addEventListener('mousedown', (e) => e.preventDefault());
+  $('canned-manage').addEventListener('click', openCannedDialog);
+
+  async function openCannedDialog() {
+    closeCanned();
+    $('canned-error').hidden = true;
+    $('canned-dialog').showModal();
+    $('canned-shortcut').focus();
+    try {
+      await loadCanned(true);
+    } catch (e) {
+      showCannedError(e.message);
+    }
+    renderCannedAdmin();
+  }
+
+  function showCannedError(msg) {
+    const el = $('canned-error');
+    el.textContent = msg || '';
+    el.hidden = !msg;
+  }
+
+  function renderCannedAdmin() {
+    const ul = $('canned-admin-list');
+    const list = cannedList || [];
+    ul.replaceChildren(
+      ...list.map((c) =>
+        h('li', {},
+          h('div', { class: 'canned-top' }, h('code', {}, '/' + c.shortcut), h('strong', {}, c.title),
+            h('button', {
+              type: 'button', class: 'ghost small danger', 'aria-label': `Delete /${c.shortcut}`,
+              onclick: async (e) => {
+                e.target.disabled = true;
+                try {
+                  await api('DELETE', `/canned-replies/${c.id}`);
+                  cannedList = cannedList.filter((x) => x.id !== c.id);
+                  renderCannedAdmin();
+                } catch (err) {
+                  e.target.disabled = false;
+                  showCannedError(err.message);
+                }
+              },
+            }, 'Delete')),
+          h('p', { class: 'canned-body' }, c.body))),
+    );
+    if (!list.length) ul.append(h('li', { class: 'none' }, 'No canned replies yet.'));
+  }
+
+  $('canned-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const btn = $('canned-save');
+    btn.disabled = true;
+    showCannedError(null);
+    try {
+      const c = await api('POST', '/canned-replies', { shortcut: $('canned-shortcut').value, title: $('canned-title').value, body: $('canned-body').value });
+      cannedList = (cannedList || []).filter((x) => x.id !== c.id).concat([c]).sort((a, b) => a.shortcut.localeCompare(b.shortcut));
+      $('canned-form').reset();
+      renderCannedAdmin();
+      $('canned-shortcut').focus();
+      notice(`Canned reply /${c.shortcut} added.`, 'ok');
+    } catch (err) {
+      showCannedError(err.message);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  $('canned-close').addEventListener('click', () => {
+    $('canned-dialog').close();
+    $('compose-body').focus();
+  });
+
+  // ---- transfer ----------------------------------------------------------------------------------
+
+  function targetRow(value, name, detail, disabled, status) {
+    const id = 'transfer-to-' + value;
+    return h('label', { class: 'target' + (disabled ? ' disabled' : ''), for: id },
+      h('input', { type: 'radio', name: 'transfer-to', id, value, disabled }),
+      status ? h('i', { class: 'dot ' + status, 'aria-hidden': 'true' }) : h('i', { class: 'dot queue', 'aria-hidden': 'true' }),
+      h('span', { class: 'target-name' }, name),
+      h('span', { class: 'target-detail' }, detail));
+  }
+
+  async function openTransfer() {
+    if (!current || $('transfer').disabled) return;
+    const box = $('transfer-targets');
+    const queue = targetRow('queue', 'Back to the queue', 'the next available person is offered it', false, '');
+    box.replaceChildren(queue, h('p', { class: 'muted' }, 'Loading colleagues…'));
+    queue.querySelector('input').checked = true;
+    $('transfer-error').hidden = true;
+    $('transfer-note').value = '';
+    $('transfer-submit').disabled = false;
+    $('transfer-dialog').showModal();
+    try {
+      const r = await api('GET', '/agents');
+      const order = { available: 0, away: 1, offline: 2 };
+      const others = ((r && r.agents) || [])
+        .filter((a) => !me || a.id !== me.id)
+        .sort((a, b) => (order[a.status] ?? 3) - (order[b.status] ?? 3) || a.name.localeCompare(b.name));
+      const rows = others.map((a) => {
+        const full = a.active_conversations >= a.capacity;
+        const ok = a.status === 'available' && !full;
+        const detail = a.status !== 'available' ? a.status : full ? `no free slot (${a.active_conversations}/${a.capacity})` : `available · ${a.active_conversations}/${a.capacity} conversations`;
+        return targetRow(String(a.id), a.name, detail, !ok, a.status);
+      });
+      box.replaceChildren(queue, ...rows);
+    } catch (e) {
+      box.replaceChildren(queue, h('p', { class: 'muted' }, "Couldn't load your colleagues: " + e.message));
+    }
+  }
+  $('transfer').addEventListener('click', openTransfer);
+  $('transfer-cancel').addEventListener('click', () => $('transfer-dialog').close());
+
+  $('transfer-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const sel = document.querySelector('input[name="transfer-to"]:checked');
+    if (!sel || !current) return;
+    const cur = current;
+    const body = sel.value === 'queue' ? { to: 'queue' } : { agent_id: Number(sel.value) };
+    const note = $('transfer-note').value.trim();
+    if (note) body.note = note;
+    const who = sel.closest('label').querySelector('.target-name').textContent;
+    const btn = $('transfer-submit');
+    btn.disabled = true;
+    try {
+      const r = await api('POST', `/conversations/${cur.id}/transfer`, body);
+      $('transfer-dialog').close();
+      convs.delete(cur.id);
+      unread.delete(cur.id);
+      if (current === cur) closeConversation();
+      renderConversations();
+      notice(r && r.offer ? `Transferred: ${who} is offered the conversation now.` : 'Back in the queue: the next available person will be offered it.', 'ok');
+    } catch (err) {
+      const el = $('transfer-error');
+      el.textContent = err.message;
+      el.hidden = false;
+      btn.disabled = false;
+    }
+  });
+
+  // ---- resolve with a question (the e shortcut) ---------------------------------------------------
+
+  function confirmResolve() {
+    if (!current || $('resolve').disabled) return;
+    $('resolve-dialog').showModal();
+    $('resolve-yes').focus();
+  }
+  $('resolve-cancel').addEventListener('click', () => $('resolve-dialog').close());
+  $('resolve-yes').addEventListener('click', (e) => {
+    e.preventDefault();
+    $('resolve-dialog').close();
+    $('resolve').click();
+  });
+
+  // ---- keyboard shortcuts --------------------------------------------------------------------------
+
+  function inTextField(el) {
+    if (!el || el === document.body) return false;
+    if (el.isContentEditable || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT') return true;
+    return el.tagName === 'INPUT' && !['radio', 'checkbox', 'button', 'submit'].includes(el.type);
+  }
+
+  function setMode(value) {
+    const r = document.querySelector(`input[name="mode"][value="${value}"]`);
+    if (r && !r.checked) {
+      r.checked = true;
+      syncMode();
+    }
+  }
+
+  function firstOffer() {
+    const el = document.querySelector('#offers li.offer');
+    return el ? [...offers.values()].find((x) => x.el === el) : null;
+  }
+
+  function stepConversation(d) {
+    const items = [...document.querySelectorAll('#conversations .conv-item')];
+    if (!items.length) return;
+    const at = items.findIndex((b) => current && Number(b.dataset.id) === current.id);
+    const next = at < 0 ? (d > 0 ? 0 : items.length - 1) : Math.max(0, Math.min(items.length - 1, at + d));
+    openConversation(Number(items[next].dataset.id), { focus: 'list' });
+  }
+
+  document.addEventListener('keydown', (e) => {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || e.repeat) return;
+    if ($('app').hidden || document.querySelector('dialog[open]') || inTextField(e.target)) return;
+    const offer = () => firstOffer();
+    switch (e.key) {
+      case 'a': {
+        const o = offer();
+        if (o) respond(o, 'accept');
+        else notice('No offer to accept.', 'warn');
+        break;
+      }
+      case 'd': {
+        const o = offer();
+        if (o) respond(o, 'decline');
+        break;
+      }
+      case 'j':
+        stepConversation(1);
+        break;
+      case 'k':
+        stepConversation(-1);
+        break;
+      case 'r':
+      case 'n':
+        if (!current) return;
+        setMode(e.key === 'r' ? 'reply' : 'note');
+        $('compose-body').focus();
+        break;
+      case '/':
+        if (!current) return;
+        $('compose-body').focus();
+        openCanned(-1, '');
+        break;
+      case 't':
+        if (!current) return;
+        $('tag-input').focus();
+        break;
+      case 'e':
+        confirmResolve();
+        break;
+      case '?':
+        $('shortcuts-dialog').showModal();
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  });
+  $('shortcuts-open').addEventListener('click', () => $('shortcuts-dialog').showModal());
+
+  // ---- alerts for new offers: a sound, a desktop notification (both opt-in) -----------------------
+
+  const ALERTS_KEY = 'tandem.agent.alerts';
+  const alerts = (() => {
+    try {
+      const v = JSON.parse(localStorage.getItem(ALERTS_KEY) || '{}');
+      return v && typeof v === 'object' ? v : {};
+    } catch (e) {
+      return {};
+    }
+  })();
+  const canNotify = () => 'Notification' in window && Notification.permission === 'granted';
+
+  function renderAlerts() {
+    const desktop = !!alerts.desktop && canNotify();
+    $('alert-sound').checked = !!alerts.sound;
+    $('alert-desktop').checked = desktop;
+    $('alerts-state').textContent = alerts.sound && desktop ? 'Sound + desktop' : alerts.sound ? 'Sound on' : desktop ? 'Desktop on' : 'Alerts off';
+    $('alerts').classList.toggle('on', !!alerts.sound || desktop);
+  }
+
+  function saveAlerts() {
+    try {
+      localStorage.setItem(ALERTS_KEY, JSON.stringify(alerts));
+    } catch (e) {
+      /* private mode: for this page only */
+    }
+    renderAlerts();
+  }
+
+  function alertNote(text) {
+    const el = $('alert-note');
+    el.textContent = text || '';
+    el.hidden = !text;
+  }
+
+  $('alert-sound').addEventListener('change', (e) => {
+    alerts.sound = e.target.checked;
+    saveAlerts();
+    if (alerts.sound) beep(); // a sample — and the click lets the page play sound
+  });
+
+  $('alert-desktop').addEventListener('change', async (e) => {
+    alertNote(null);
+    if (!e.target.checked) {
+      alerts.desktop = false;
+      saveAlerts();
+      return;
+    }
+    if (!('Notification' in window)) {
+      alerts.desktop = false;
+      alertNote('This browser cannot show desktop notifications.');
+      saveAlerts();
+      return;
+    }
+    let perm = Notification.permission;
+    if (perm === 'default') {
+      try {
+        perm = await Notification.requestPermission();
+      } catch (err) {
+        perm = 'denied';
+      }
+    }
+    alerts.desktop = perm === 'granted';
+    if (!alerts.desktop) alertNote('Notifications are blocked for this site: allow them in your browser’s site settings.');
+    saveAlerts();
+  });
+
+  document.addEventListener('click', (e) => {
+    const d = $('alerts');
+    if (d.open && !d.contains(e.target)) d.open = false;
+  });
+
+  let audio = null;
+  function beep() {
+    const AC = window.AudioContext || window.webkitAudioContext;
+    if (!AC) return;
+    try {
+      audio = audio || new AC();
+      if (audio.state === 'suspended') audio.resume();
+      const t0 = audio.currentTime + 0.01;
+      for (const [freq, at] of [[880, 0], [1320, 0.16]]) {
+        const osc = audio.createOscillator();
+        const gain = audio.createGain();
+        osc.type = 'sine';
+        osc.frequency.value = freq;
+        gain.gain.setValueAtTime(0.0001, t0 + at);
+        gain.gain.exponentialRampToValueAtTime(0.25, t0 + at + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, t0 + at + 0.14);
+        osc.connect(gain);
+        gain.connect(audio.destination);
+        osc.start(t0 + at);
+        osc.stop(t0 + at + 0.15);
+      }
+    } catch (e) {
+      /* no sound is not an error */
+    }
+  }
+
+  // alertOffer rings for an offer that just arrived on the stream.
+  function alertOffer(o) {
+    if (alerts.sound) beep();
+    if (alerts.desktop && canNotify() && (document.hidden || !document.hasFocus())) {
+      const c = o.conversation || {};
+      try {
+        const n = new Notification('New conversation offered', {
+          body: [c.customer_name, o.preview || reasonLabel(c.handoff_reason)].filter(Boolean).join(': '),
+          tag: 'tandem-offer-' + o.id,
+        });
+        n.onclick = () => {
+          window.focus();
+          n.close();
+        };
+      } catch (e) {
+        /* some browsers only notify from a service worker */
+      }
+    }
+  }
+  renderAlerts();
 
   // ---- start ----------------------------------------------------------------------------------
 

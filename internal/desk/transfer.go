@@ -1,0 +1,103 @@
+package desk
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/store"
+)
+
+// TransferRequest says where a conversation goes: back to the queue
+// (ToQueue), or to a colleague (AgentID). Note, when given, is left as an
+// internal note for whoever takes it next.
+type TransferRequest struct {
+	ToQueue bool
+	AgentID int64
+	Note    string
+}
+
+// TransferResult is the conversation after a transfer and, for a transfer
+// to a colleague, the offer made to them.
+type TransferResult struct {
+	Conversation *model.Conversation `json:"conversation"`
+	Offer        *model.Offer        `json:"offer"`
+}
+
+// customerTransferNotice is what the customer reads when their conversation
+// changes hands.
+const customerTransferNotice = "You're being transferred to a colleague. Someone will be with you shortly."
+
+// Transfer moves a conversation the caller holds (an admin: anyone's) off
+// them: back to the queue with the reason "transferred by <name>", freeing
+// their slot, or to a colleague, who is offered it at once with the
+// workspace's accept deadline — provided they are available, certified and
+// have a free slot (else 409 with the reason; nothing changes). The
+// customer is told in the transcript; an optional note goes to the next
+// person as an internal note.
+func (d *Desk) Transfer(ctx context.Context, a Actor, id int64, req TransferRequest) (*TransferResult, error) {
+	if err := requireStaff(a); err != nil {
+		return nil, err
+	}
+	if req.ToQueue == (req.AgentID != 0) {
+		return nil, model.Invalid("to", `give either "to":"queue" or an "agent_id"`)
+	}
+	if req.AgentID < 0 {
+		return nil, model.Invalid("agent_id", "must be a staff member's id")
+	}
+	note := strings.TrimSpace(req.Note)
+	if note != "" {
+		if err := model.ValidateBody(note); err != nil {
+			return nil, model.Invalid("note", "%s", strings.TrimPrefix(err.Error(), "body: "))
+		}
+	}
+	conv, err := d.conversationFor(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if conv.Status == model.StatusAssigned && a.Kind != KindAdmin && (conv.AssigneeID == nil || *conv.AssigneeID != a.AgentID) {
+		return nil, fmt.Errorf("only the person who holds the conversation, or an admin, can transfer it: %w", ErrForbidden)
+	}
+	me, err := d.store.AgentByID(ctx, a.WorkspaceID, a.AgentID)
+	if err != nil {
+		return nil, err
+	}
+	set, err := d.routingSettings(ctx, a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	now := d.now()
+	moved, offer, err := d.store.TransferConversation(ctx, store.Transfer{
+		WorkspaceID: a.WorkspaceID, ConversationID: id, By: a.AgentID, Admin: a.Kind == KindAdmin,
+		To: req.AgentID, Reason: "transferred by " + me.Name, ExpiresAt: now.Add(set.AcceptTimeout),
+	}, now)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		_, _, _, err = d.store.AddMessage(ctx, store.NewMessage{
+			WorkspaceID: a.WorkspaceID, ConversationID: id, AuthorKind: model.AuthorAgent, AuthorID: &a.AgentID, AuthorName: me.Name,
+			Body: maskCardNumbers("Transfer note: " + note), Internal: true,
+		}, d.now())
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, _, _, err := d.store.AddMessage(ctx, store.NewMessage{
+		WorkspaceID: a.WorkspaceID, ConversationID: id, AuthorKind: model.AuthorSystem, Body: customerTransferNotice,
+	}, d.now()); err != nil {
+		return nil, err
+	}
+	d.log.Info("conversation transferred", "conversation", id, "by", a.AgentID, "to_agent", req.AgentID, "queued_at", moved.QueuedAt)
+	d.changed(a.WorkspaceID)
+	if offer != nil {
+		d.offersMade() // dispatchers wake at its deadline
+	}
+	d.Kick(a.WorkspaceID) // a slot freed; the queue moved
+	out, err := d.Conversation(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	return &TransferResult{Conversation: out, Offer: offer}, nil
+}
