@@ -650,7 +650,7 @@
     $('composer').classList.toggle('note-mode', note);
     $('compose-body').placeholder = note
       ? 'Write an internal note — only your team sees it'
-      : 'Write a reply… (Enter sends, Shift+Enter for a new line)';
+      : 'Write a reply… (Enter sends, Shift+Enter for a new line, / for canned replies)';
     $('compose-send').textContent = note ? 'Add note' : 'Send';
   }
   for (const r of document.querySelectorAll('input[name="mode"]')) r.addEventListener('change', syncMode);
