@@ -409,7 +409,8 @@ const describeConsole = `(() => {
   const t = (id) => { const e = document.getElementById(id); return e ? (e.hidden ? '(hidden)' : e.innerText) : '(missing)'; };
   return 'login: ' + t('login-view') + '\nnotice: ' + t('notice') + '\nconn: ' + t('conn') +
     '\noffers: ' + t('offers') + '\nconversations: ' + t('conversations') +
-    '\nconversation: ' + t('conv');
+    '\nconversation: ' + t('conv') + '\ntag input: ' + (document.getElementById('tag-input') || {}).value +
+    '\nfocus: ' + (document.activeElement && (document.activeElement.id || document.activeElement.tagName));
 })()`
 
 // ---- the tests ------------------------------------------------------------------------------

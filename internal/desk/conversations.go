@@ -261,7 +261,7 @@ func (d *Desk) Handoff(ctx context.Context, a Actor, id int64, reason string) (*
 	if reason == "" {
 		reason = triage.ReasonHumanRequest
 	}
-	if _, err := d.handoff(ctx, conv, reason, model.AuthorSystem, "", "You're in the queue for a person. Someone will be with you shortly."); err != nil {
+	if _, err := d.handoff(ctx, conv, reason, model.AuthorSystem, "", queueNotice(conv)); err != nil {
 		return nil, err
 	}
 	return d.Conversation(ctx, a, id)

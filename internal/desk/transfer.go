@@ -25,9 +25,39 @@ type TransferResult struct {
 	Offer        *model.Offer        `json:"offer"`
 }
 
-// customerTransferNotice is what the customer reads when their conversation
-// changes hands.
-const customerTransferNotice = "You're being transferred to a colleague. Someone will be with you shortly."
+// transferNotices is what the customer reads when their conversation
+// changes hands, in the language triage read in their words (else English).
+var transferNotices = map[string]string{
+	"en": "You're being transferred to a colleague. Someone will be with you shortly.",
+	"sv": "Du kopplas vidare till en kollega. Någon är med dig inom kort.",
+	"de": "Sie werden an eine Kollegin oder einen Kollegen weitergeleitet. Gleich ist jemand für Sie da.",
+	"es": "Te estamos pasando con un compañero. Alguien te atenderá enseguida.",
+	"fr": "Nous vous transférons à un collègue. Quelqu’un sera avec vous dans un instant.",
+}
+
+// queueNotices is what the customer reads when they asked for a person
+// (the "Talk to a person" button), in their language (else English).
+var queueNotices = map[string]string{
+	"en": "You're in the queue for a person. Someone will be with you shortly.",
+	"sv": "Du står i kö till en person. Någon är med dig inom kort.",
+	"de": "Sie sind in der Warteschlange für eine Person. Gleich ist jemand für Sie da.",
+	"es": "Estás en la cola para hablar con una persona. Alguien te atenderá enseguida.",
+	"fr": "Vous êtes dans la file d’attente pour parler à une personne. Quelqu’un sera avec vous dans un instant.",
+}
+
+func transferNotice(conv *model.Conversation) string { return inLanguage(transferNotices, conv) }
+
+func queueNotice(conv *model.Conversation) string { return inLanguage(queueNotices, conv) }
+
+// inLanguage picks the text in the language triage read in the customer's words.
+func inLanguage(texts map[string]string, conv *model.Conversation) string {
+	if conv.Triage != nil {
+		if s, ok := texts[conv.Triage.Language]; ok {
+			return s
+		}
+	}
+	return texts["en"]
+}
 
 // Transfer moves a conversation the caller holds (an admin: anyone's) off
 // them: back to the queue with the reason "transferred by <name>", freeing
@@ -85,7 +115,7 @@ func (d *Desk) Transfer(ctx context.Context, a Actor, id int64, req TransferRequ
 		}
 	}
 	if _, _, _, err := d.store.AddMessage(ctx, store.NewMessage{
-		WorkspaceID: a.WorkspaceID, ConversationID: id, AuthorKind: model.AuthorSystem, Body: customerTransferNotice,
+		WorkspaceID: a.WorkspaceID, ConversationID: id, AuthorKind: model.AuthorSystem, Body: transferNotice(conv),
 	}, d.now()); err != nil {
 		return nil, err
 	}

@@ -10,9 +10,14 @@ import (
 )
 
 // Events of the agent workspace: staff changed a conversation's tags
-// (staff only; data is the Conversation with its tags).
+// (staff only; data is the Conversation with its tags); a conversation was
+// transferred off its owner.
 const (
 	EventConversationTagged = "conversation.tagged"
+	// EventConversationTransferred tells the person a conversation was
+	// taken from (staff only, addressed to them) that it left them; data
+	// is the Conversation, queued again.
+	EventConversationTransferred = "conversation.transferred"
 )
 
 // Limits of the agent workspace's inputs.

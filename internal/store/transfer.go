@@ -27,7 +27,7 @@ type Transfer struct {
 // TransferConversation moves an assigned conversation off its owner, in one
 // transaction: it goes back to the queue (status queued, no assignee,
 // queued now, with Reason; the conversation.queued event tells its
-// customer), which frees the owner's slot. The owner is recorded as having
+// customer, conversation.transferred its owner), which frees the owner's slot. The owner is recorded as having
 // passed on it, so routing spares them for its cooldown rather than offer
 // it straight back. With To set, the conversation is offered to that
 // colleague at once — the offer routing would make, with the same checks
@@ -79,6 +79,11 @@ func (s *Store) TransferConversation(ctx context.Context, t Transfer, now time.T
 			return err
 		}
 		if err := s.appendEvent(ctx, tx, conversationEvent(model.EventConversationQueued, conv, false), conv, now); err != nil {
+			return err
+		}
+		// The owner's stream no longer follows the conversation: tell them it left them.
+		left := model.Event{WorkspaceID: t.WorkspaceID, Type: model.EventConversationTransferred, ConversationID: &conv.ID, AgentID: &from, StaffOnly: true}
+		if err := s.appendEvent(ctx, tx, left, conv, now); err != nil {
 			return err
 		}
 		if t.To == 0 {

@@ -155,6 +155,7 @@ func TestTransferToTheQueue(t *testing.T) {
 			t.Errorf("ana holds %d conversations after the transfer, want 0", a.Active)
 		}
 		wantTypes(t, eventsAfter(t, s, ws.ID, before, store.EventAudience{CustomerID: cust.ID}), []string{model.EventConversationQueued}, "the customer's events")
+		wantTypes(t, eventsAfter(t, s, ws.ID, before, store.EventAudience{AgentID: ana.ID}), []string{model.EventConversationTransferred}, "ana's events")
 		snap, err := s.RoutingSnapshot(ctx, ws.ID, time.Time{})
 		must(t, err, "snapshot")
 		if len(snap.Queue) != 1 || snap.Queue[0].ID != conv.ID || !snap.Queue[0].TriedAgents[ana.ID].Equal(now) {

@@ -51,7 +51,7 @@
     en: {
       intro: 'Hi! Ask {title} anything. Want a human instead? Tap “Talk to a person” at any time.',
       subtitle: 'We usually reply in a few minutes', talk: 'Talk to a person', handoffBody: 'I would like to talk to a person',
-      placeholder: 'Write a message…', messageLabel: 'Message', send: 'Send message', close: 'Close chat', open: 'Open chat with {title}',
+      placeholder: 'Write a message…', messageLabel: 'Message', send: 'Send message', close: 'Close chat', open: 'Open chat with {title}', unread: '{n} new',
       messages: 'Messages', powered: 'Powered by Tandem', assistant: '{title} assistant', agent: 'Support agent', source: 'Source: ',
       feedbackQ: 'Did this answer your question?', yes: 'Yes', no: 'No', glad: 'Thanks — glad that helped!',
       followQ: "Leave your email and we'll also write to you there:", followBtn: 'Email me', followLabel: 'Your email address',
@@ -74,7 +74,7 @@
     sv: {
       intro: 'Hej! Fråga {title} vad du vill. Vill du hellre prata med en människa? Tryck på ”Prata med en person” när som helst.',
       subtitle: 'Vi svarar oftast inom några minuter', talk: 'Prata med en person', handoffBody: 'Jag vill prata med en person',
-      placeholder: 'Skriv ett meddelande…', messageLabel: 'Meddelande', send: 'Skicka meddelande', close: 'Stäng chatten', open: 'Öppna chatten med {title}',
+      placeholder: 'Skriv ett meddelande…', messageLabel: 'Meddelande', send: 'Skicka meddelande', close: 'Stäng chatten', open: 'Öppna chatten med {title}', unread: '{n} nya',
       messages: 'Meddelanden', powered: 'Drivs av Tandem', assistant: '{title}s assistent', agent: 'Supportmedarbetare', source: 'Källa: ',
       feedbackQ: 'Besvarade det här din fråga?', yes: 'Ja', no: 'Nej', glad: 'Tack — skönt att det hjälpte!',
       followQ: 'Lämna din e-postadress så skriver vi till dig där också:', followBtn: 'Mejla mig', followLabel: 'Din e-postadress',
@@ -97,7 +97,7 @@
     de: {
       intro: 'Hallo! Fragen Sie {title}, was Sie möchten. Lieber mit einem Menschen sprechen? Tippen Sie jederzeit auf „Mit einer Person sprechen“.',
       subtitle: 'Wir antworten meist innerhalb weniger Minuten', talk: 'Mit einer Person sprechen', handoffBody: 'Ich möchte mit einer Person sprechen',
-      placeholder: 'Nachricht schreiben…', messageLabel: 'Nachricht', send: 'Nachricht senden', close: 'Chat schließen', open: 'Chat mit {title} öffnen',
+      placeholder: 'Nachricht schreiben…', messageLabel: 'Nachricht', send: 'Nachricht senden', close: 'Chat schließen', open: 'Chat mit {title} öffnen', unread: '{n} neu',
       messages: 'Nachrichten', powered: 'Bereitgestellt von Tandem', assistant: '{title}-Assistent', agent: 'Support-Mitarbeiter', source: 'Quelle: ',
       feedbackQ: 'Hat das Ihre Frage beantwortet?', yes: 'Ja', no: 'Nein', glad: 'Danke — schön, dass es geholfen hat!',
       followQ: 'Hinterlassen Sie Ihre E-Mail-Adresse, dann schreiben wir Ihnen auch dorthin:', followBtn: 'Per E-Mail', followLabel: 'Ihre E-Mail-Adresse',
@@ -120,7 +120,7 @@
     es: {
       intro: '¡Hola! Pregunta a {title} lo que quieras. ¿Prefieres hablar con una persona? Pulsa «Hablar con una persona» cuando quieras.',
       subtitle: 'Solemos responder en pocos minutos', talk: 'Hablar con una persona', handoffBody: 'Quiero hablar con una persona',
-      placeholder: 'Escribe un mensaje…', messageLabel: 'Mensaje', send: 'Enviar mensaje', close: 'Cerrar el chat', open: 'Abrir el chat con {title}',
+      placeholder: 'Escribe un mensaje…', messageLabel: 'Mensaje', send: 'Enviar mensaje', close: 'Cerrar el chat', open: 'Abrir el chat con {title}', unread: '{n} nuevos',
       messages: 'Mensajes', powered: 'Con la tecnología de Tandem', assistant: 'Asistente de {title}', agent: 'Agente de soporte', source: 'Fuente: ',
       feedbackQ: '¿Ha respondido esto a tu pregunta?', yes: 'Sí', no: 'No', glad: '¡Gracias! Nos alegra que te haya servido.',
       followQ: 'Déjanos tu correo y también te escribiremos allí:', followBtn: 'Escríbeme', followLabel: 'Tu correo electrónico',
@@ -143,7 +143,7 @@
     fr: {
       intro: 'Bonjour ! Posez toutes vos questions à {title}. Vous préférez parler à un humain ? Touchez « Parler à une personne » à tout moment.',
       subtitle: 'Nous répondons généralement en quelques minutes', talk: 'Parler à une personne', handoffBody: 'Je voudrais parler à une personne',
-      placeholder: 'Écrivez un message…', messageLabel: 'Message', send: 'Envoyer le message', close: 'Fermer la discussion', open: 'Ouvrir la discussion avec {title}',
+      placeholder: 'Écrivez un message…', messageLabel: 'Message', send: 'Envoyer le message', close: 'Fermer la discussion', open: 'Ouvrir la discussion avec {title}', unread: '{n} nouveaux',
       messages: 'Messages', powered: 'Propulsé par Tandem', assistant: 'Assistant {title}', agent: 'Conseiller', source: 'Source : ',
       feedbackQ: 'Cela a-t-il répondu à votre question ?', yes: 'Oui', no: 'Non', glad: 'Merci — ravi que cela vous ait aidé !',
       followQ: 'Laissez votre e-mail et nous vous écrirons aussi à cette adresse :', followBtn: 'M’écrire', followLabel: 'Votre adresse e-mail',
@@ -375,6 +375,8 @@
     unread = n;
     badge.hidden = n === 0;
     badge.textContent = n > 9 ? '9+' : String(n);
+    // The badge is hidden from screen readers: the bubble's name says it.
+    if (!isOpen) bubble.setAttribute('aria-label', t('open', { title: cfg.title }) + (n ? ` (${t('unread', { n })})` : ''));
   }
 
   bubble.addEventListener('click', () => (isOpen ? closePanel() : openPanel()));
@@ -806,7 +808,9 @@
       });
       paint(n);
       word.textContent = labels[n - 1];
+      const opening = form.hidden;
       form.hidden = false;
+      if (opening && logEl.lastElementChild === ratingEl) scrollDown(true);
       if (focus) stars[n - 1].focus();
     };
     for (let n = 1; n <= 5; n++) {
@@ -883,7 +887,19 @@
     netEl.textContent = offline ? t('offline') : '';
     netEl.hidden = !offline;
   }
-  window.addEventListener('offline', () => setNet(true));
+  // A socket that was open when the network went away may look open long after it died (the
+  // browser cannot see the server's pings): drop it, and reconnect — resuming after the last seq
+  // seen, then filling any gap — as soon as the browser says the network is back (or the
+  // back-off tries again).
+  window.addEventListener('offline', () => {
+    setNet(true);
+    if (ws) {
+      const s = ws;
+      ws = null;
+      s.close();
+      reconnectLater(true);
+    }
+  });
   window.addEventListener('online', () => {
     setNet(false);
     reconnectNow();

@@ -150,6 +150,15 @@
 
   // ---- notices ----------------------------------------------------------------------------
 
+  // announce says something to screen readers at once (a visually hidden live region).
+  function announce(text) {
+    const el = $('announce');
+    el.textContent = '';
+    setTimeout(() => {
+      el.textContent = text;
+    }, 50);
+  }
+
   let noticeTimer = null;
   function notice(text, kind) {
     const el = $('notice');
@@ -240,6 +249,7 @@
     stopStream();
     me = null;
     offers.clear();
+    offersPrimed = false;
     $('offers').replaceChildren();
     convs.clear();
     unread.clear();
@@ -272,6 +282,7 @@
   // ---- offers ---------------------------------------------------------------------------------
 
   const offers = new Map(); // id → {offer, el, countdown, bar}
+  let offersPrimed = false; // the first list after signing in is there: offers after it ring
 
   async function loadOffers() {
     try {
@@ -280,6 +291,7 @@
       const ids = new Set(list.map((o) => o.id));
       for (const id of [...offers.keys()]) if (!ids.has(id)) removeOffer(id);
       for (const o of list) addOffer(o);
+      offersPrimed = true;
     } catch (e) {
       if (e.status !== 401) notice("Couldn't load offers: " + e.message, 'error');
     }
@@ -313,6 +325,11 @@
       h('div', { class: 'actions' }, accept, decline),
     );
     const entry = { offer: o, el, countdown, bar, preview, buttons: [accept, decline] };
+    if (offersPrimed) {
+      // A new offer, from the stream or from a catch-up after a reconnect: ring, and say it.
+      alertOffer(o);
+      announce(`New offer: ${c.customer_name || 'a customer'}${o.preview ? ' — ' + o.preview : ''}. Press A to accept.`);
+    }
     accept.addEventListener('click', () => respond(entry, 'accept'));
     decline.addEventListener('click', () => respond(entry, 'decline'));
     offers.set(o.id, entry);
@@ -748,8 +765,8 @@
       const c = await api('POST', `/conversations/${cur.id}/resolve`);
       if (convs.has(c.id)) upsertConversation(c);
       if (cur === current) {
-        current.conv = c;
-        renderHeader(c);
+        current.conv = Object.assign({}, current.conv, c); // keep the packet GET added
+        renderHeader(current.conv);
       }
       notice('Conversation resolved.', 'ok');
     } catch (e) {
@@ -795,7 +812,7 @@
     wsTimer = null;
     if (!token) return;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    let url = `${proto}//${location.host}/api/v1/stream?token=${encodeURIComponent(token)}`;
+    let url = `${proto}//${location.host}/api/v1/stream?typing=1&token=${encodeURIComponent(token)}`;
     if (lastSeq != null) url += '&after=' + lastSeq;
     setConn(wsAttempt ? 'Reconnecting…' : 'Connecting…', 'wait');
     let opened = false;
@@ -840,6 +857,22 @@
       else wsTimer = null;
     }, delay);
   }
+
+  // A socket open when the network went away may look open long after it died: drop it, and
+  // reconnect (resuming after the last seq) as soon as the browser says the network is back.
+  window.addEventListener('offline', () => {
+    if (!ws) return;
+    const s = ws;
+    ws = null;
+    s.close();
+    reconnectLater(true);
+  });
+  window.addEventListener('online', () => {
+    if (!token || ws) return;
+    clearTimeout(wsTimer);
+    wsAttempt = 0;
+    connect();
+  });
 
   function setSeq(seq) {
     lastSeq = seq;
@@ -895,6 +928,9 @@
       const c = data;
       if (!c.id) return;
       if (type === 'conversation.tagged') tagsOf.set(c.id, c.tags || []);
+      if (type === 'conversation.transferred' && current && current.id === c.id && me && c.assignee_id !== me.id) {
+        notice('This conversation was transferred off you: it is back in the queue.', 'warn');
+      }
       const mine = me && c.assignee_id === me.id;
       if (mine) {
         convs.set(c.id, c);
@@ -903,8 +939,10 @@
         convs.delete(c.id); // reassigned to someone else
       }
       if (current && current.id === c.id) {
-        current.conv = c;
-        renderHeader(c);
+        // Events carry the conversation without what only GET adds for staff (the handoff
+        // packet, the triage, the rating): keep those.
+        current.conv = Object.assign({}, current.conv, c);
+        renderHeader(current.conv);
       }
       renderConversations();
       return;
@@ -912,7 +950,6 @@
 
     if (type.startsWith('offer.')) {
       if (type === 'offer.created') {
-        if (data.status === 'pending' && !offers.has(data.id)) alertOffer(data);
         addOffer(data);
         if (!data.preview) loadOffers(); // the list endpoint carries the preview
       }
