@@ -313,8 +313,8 @@
     const preview = h('div', { class: 'preview', hidden: !o.preview }, o.preview || '');
     const countdown = h('span', { class: 'countdown', 'aria-label': 'Time left' });
     const bar = h('span', { class: 'bar' });
-    const accept = h('button', { type: 'button', class: 'primary small' }, 'Accept');
-    const decline = h('button', { type: 'button', class: 'ghost small' }, 'Decline');
+    const accept = h('button', { type: 'button', class: 'primary small', title: 'Accept (a: the first offer)', 'aria-keyshortcuts': 'A' }, 'Accept');
+    const decline = h('button', { type: 'button', class: 'ghost small', title: 'Decline (d: the first offer)', 'aria-keyshortcuts': 'D' }, 'Decline');
     const el = h(
       'li',
       { class: 'offer' },
