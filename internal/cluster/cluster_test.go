@@ -334,9 +334,12 @@ func TestKilledNodeLosesNothing(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	time.Sleep(300 * time.Millisecond)
+	// Kill the node while messages are flowing: some before, some after.
+	sentSoFar := func() int { mu.Lock(); defer mu.Unlock(); return len(history) }
+	eventually(t, wait, "messages flowing before the kill", func() bool { return sentSoFar() >= 10 })
 	c.kill(offerNode)
-	time.Sleep(300 * time.Millisecond)
+	killedAt := sentSoFar()
+	eventually(t, wait, "messages flowing after the kill", func() bool { return sentSoFar() >= killedAt+10 })
 	close(stopSending)
 	wg.Wait()
 	survivor := c.alive()[0]

@@ -344,6 +344,11 @@ func (s *Sender) attempt(ctx context.Context, d *store.WebhookDelivery) {
 		next = s.nextAttempt(d, start)
 	}
 	if err := s.o.Store.RecordWebhookAttempt(context.WithoutCancel(ctx), d.ID, a, ok, next); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			// The endpoint was deleted while we were sending: nothing left to record.
+			s.log.Info("webhooks: delivery gone before its attempt was recorded", "delivery", d.ID)
+			return
+		}
 		s.log.Error("webhooks: record attempt", "delivery", d.ID, "err", err)
 		return
 	}
@@ -362,17 +367,24 @@ func (s *Sender) attempt(ctx context.Context, d *store.WebhookDelivery) {
 // that a recovering receiver is not hit by every retry at once, until
 // GiveUpAfter has passed since the delivery was created.
 func (s *Sender) nextAttempt(d *store.WebhookDelivery, now time.Time) *time.Time {
-	delay := s.o.FirstRetry
-	for i := 0; i < d.Attempts && delay < s.o.MaxRetryDelay; i++ {
-		delay *= 2
-	}
-	delay = min(delay, s.o.MaxRetryDelay)
-	delay += time.Duration((rand.Float64()*0.2 - 0.1) * float64(delay))
-	next := now.Add(delay)
+	next := now.Add(RetryDelay(d.Attempts, s.o.FirstRetry, s.o.MaxRetryDelay, rand.Float64()*0.2-0.1))
 	if next.After(d.CreatedAt.Add(s.o.GiveUpAfter)) {
 		return nil
 	}
 	return &next
+}
+
+// RetryDelay is the wait before the next try of a delivery that failed
+// attempts times: first, doubling each time up to max, then scaled by
+// 1+jitter (the sender draws jitter in ±10 % so that endpoints which fail
+// together are not retried in lockstep).
+func RetryDelay(attempts int, first, max time.Duration, jitter float64) time.Duration {
+	delay := first
+	for i := 0; i < attempts && delay < max; i++ {
+		delay *= 2
+	}
+	delay = min(delay, max)
+	return delay + time.Duration(jitter*float64(delay))
 }
 
 // send POSTs a delivery, signed with the endpoint's secret and, during a

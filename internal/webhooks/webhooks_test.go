@@ -388,20 +388,31 @@ func TestRetriesBackOffAndGiveUp(t *testing.T) {
 	if d.Attempts < 6 || d.Attempts > 16 {
 		t.Errorf("%d attempts before giving up, want about 11", d.Attempts)
 	}
-	for i := 2; i < len(d.Log) && i < 5; i++ {
-		gap := d.Log[i].At.Sub(d.Log[i-1].At)
-		prev := d.Log[i-1].At.Sub(d.Log[i-2].At)
-		if gap < prev*13/10 {
-			t.Errorf("attempt %d came %v after the previous, %v before that: the back-off does not grow", i+1, gap, prev)
-		}
-	}
 	if last := d.Log[len(d.Log)-1]; last.StatusCode == nil || *last.StatusCode != 500 || last.Error == "" {
 		t.Errorf("last attempt logged as %+v", last)
 	}
-	n := len(r.list())
-	time.Sleep(400 * time.Millisecond)
-	if len(r.list()) != n {
-		t.Error("a failed delivery was tried again")
+	if d.NextAttemptAt != nil {
+		t.Errorf("a delivery that failed for good is still scheduled for %v", d.NextAttemptAt)
+	}
+	if len(r.list()) != d.Attempts {
+		t.Errorf("the receiver saw %d requests for %d logged attempts", len(r.list()), d.Attempts)
+	}
+}
+
+// TestRetryDelayDoublesUpToTheCap checks the schedule itself, not wall-clock
+// gaps: 20, 40, 80, 160, 160 … with the cap at 160, and jitter scales it.
+func TestRetryDelayDoublesUpToTheCap(t *testing.T) {
+	ms := time.Millisecond
+	for attempts, want := range []time.Duration{20 * ms, 40 * ms, 80 * ms, 160 * ms, 160 * ms, 160 * ms} {
+		if got := webhooks.RetryDelay(attempts, 20*ms, 160*ms, 0); got != want {
+			t.Errorf("RetryDelay(%d) = %v, want %v", attempts, got, want)
+		}
+	}
+	if got := webhooks.RetryDelay(2, 20*ms, 160*ms, 0.1); got != 88*ms {
+		t.Errorf("with +10 %% jitter: %v, want 88ms", got)
+	}
+	if got := webhooks.RetryDelay(40, 5*time.Second, 12*time.Hour, 0); got != 12*time.Hour {
+		t.Errorf("many failures: %v, want the 12 h cap", got)
 	}
 }
 

@@ -60,34 +60,34 @@ func (a *API) Register(mux *http.ServeMux) {
 	})
 	h("POST /api/v1/widget/session", a.widgetSession)
 	h("POST /api/v1/auth/login", a.login)
-	h("POST /api/v1/auth/logout", a.logout)
-	h("GET /api/v1/agents/me", a.me)
-	h("PUT /api/v1/agents/me/status", a.setStatus)
-	h("GET /api/v1/agents", a.agents)
-	h("POST /api/v1/conversations", a.createConversation)
-	h("GET /api/v1/conversations", a.listConversations)
-	h("GET /api/v1/conversations/{id}", a.getConversation)
-	h("GET /api/v1/conversations/{id}/messages", a.listMessages)
-	h("POST /api/v1/conversations/{id}/messages", a.postMessage)
-	h("POST /api/v1/conversations/{id}/handoff", a.handoff)
-	h("POST /api/v1/conversations/{id}/resolve", a.resolve)
-	h("GET /api/v1/offers", a.offers)
-	h("POST /api/v1/offers/{id}/accept", a.acceptOffer)
-	h("POST /api/v1/offers/{id}/decline", a.declineOffer)
+	h("POST /api/v1/auth/logout", a.authed(a.logout))
+	h("GET /api/v1/agents/me", a.authed(a.me))
+	h("PUT /api/v1/agents/me/status", a.authed(a.setStatus))
+	h("GET /api/v1/agents", a.authed(a.agents))
+	h("POST /api/v1/conversations", a.authed(a.createConversation))
+	h("GET /api/v1/conversations", a.authed(a.listConversations))
+	h("GET /api/v1/conversations/{id}", a.authed(a.getConversation))
+	h("GET /api/v1/conversations/{id}/messages", a.authed(a.listMessages))
+	h("POST /api/v1/conversations/{id}/messages", a.authed(a.postMessage))
+	h("POST /api/v1/conversations/{id}/handoff", a.authed(a.handoff))
+	h("POST /api/v1/conversations/{id}/resolve", a.authed(a.resolve))
+	h("GET /api/v1/offers", a.authed(a.offers))
+	h("POST /api/v1/offers/{id}/accept", a.authed(a.acceptOffer))
+	h("POST /api/v1/offers/{id}/decline", a.authed(a.declineOffer))
 	h("GET /api/v1/stream", a.stream)
-	h("POST /api/v1/triage", a.triage)
+	h("POST /api/v1/triage", a.authed(a.triage))
 	a.registerRouting(h)
 	a.registerAssistant(h)
 	a.registerAdmin(h)
 	a.registerWorkspace(h)
-	h("GET /api/v1/webhooks", a.listWebhooks)
-	h("POST /api/v1/webhooks", a.createWebhook)
-	h("GET /api/v1/webhooks/{id}", a.getWebhook)
-	h("PATCH /api/v1/webhooks/{id}", a.updateWebhook)
-	h("DELETE /api/v1/webhooks/{id}", a.deleteWebhook)
-	h("POST /api/v1/webhooks/{id}/rotate-secret", a.rotateWebhookSecret)
-	h("GET /api/v1/webhooks/{id}/deliveries", a.webhookDeliveries)
-	h("POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry", a.retryWebhookDelivery)
+	h("GET /api/v1/webhooks", a.authed(a.listWebhooks))
+	h("POST /api/v1/webhooks", a.authed(a.createWebhook))
+	h("GET /api/v1/webhooks/{id}", a.authed(a.getWebhook))
+	h("PATCH /api/v1/webhooks/{id}", a.authed(a.updateWebhook))
+	h("DELETE /api/v1/webhooks/{id}", a.authed(a.deleteWebhook))
+	h("POST /api/v1/webhooks/{id}/rotate-secret", a.authed(a.rotateWebhookSecret))
+	h("GET /api/v1/webhooks/{id}/deliveries", a.authed(a.webhookDeliveries))
+	h("POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry", a.authed(a.retryWebhookDelivery))
 	h("/api/v1/", func(w http.ResponseWriter, r *http.Request) error {
 		return errNotFoundRoute
 	})
@@ -251,4 +251,19 @@ func bearer(r *http.Request) string {
 		return strings.TrimSpace(h[7:])
 	}
 	return ""
+}
+
+// authedFunc is a handler that needs the authenticated caller.
+type authedFunc func(w http.ResponseWriter, r *http.Request, act desk.Actor) error
+
+// authed authenticates the request before fn runs; an unauthenticated
+// request never reaches a handler that needs a caller.
+func (a *API) authed(fn authedFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		act, err := a.actor(r)
+		if err != nil {
+			return err
+		}
+		return fn(w, r, act)
+	}
 }

@@ -10,22 +10,22 @@ import (
 // registerAssistant adds the knowledge base, actions, assistant settings,
 // customer feedback and copilot routes.
 func (a *API) registerAssistant(h func(pattern string, fn handlerFunc)) {
-	h("GET /api/v1/articles", a.listArticles)
-	h("POST /api/v1/articles", a.createArticle)
-	h("GET /api/v1/articles/{id}", a.getArticle)
-	h("PUT /api/v1/articles/{id}", a.updateArticle)
-	h("DELETE /api/v1/articles/{id}", a.deleteArticle)
-	h("GET /api/v1/intents", a.listIntents)
-	h("GET /api/v1/actions", a.listActions)
-	h("POST /api/v1/actions", a.createAction)
-	h("GET /api/v1/actions/{id}", a.getAction)
-	h("PUT /api/v1/actions/{id}", a.updateAction)
-	h("DELETE /api/v1/actions/{id}", a.deleteAction)
-	h("GET /api/v1/settings/conversation", a.getAssistantSettings)
-	h("PUT /api/v1/settings/conversation", a.putAssistantSettings)
-	h("GET /api/v1/stats/assistant", a.assistantStats)
-	h("POST /api/v1/conversations/{id}/feedback", a.feedback)
-	h("GET /api/v1/conversations/{id}/copilot", a.copilot)
+	h("GET /api/v1/articles", a.authed(a.listArticles))
+	h("POST /api/v1/articles", a.authed(a.createArticle))
+	h("GET /api/v1/articles/{id}", a.authed(a.getArticle))
+	h("PUT /api/v1/articles/{id}", a.authed(a.updateArticle))
+	h("DELETE /api/v1/articles/{id}", a.authed(a.deleteArticle))
+	h("GET /api/v1/intents", a.authed(a.listIntents))
+	h("GET /api/v1/actions", a.authed(a.listActions))
+	h("POST /api/v1/actions", a.authed(a.createAction))
+	h("GET /api/v1/actions/{id}", a.authed(a.getAction))
+	h("PUT /api/v1/actions/{id}", a.authed(a.updateAction))
+	h("DELETE /api/v1/actions/{id}", a.authed(a.deleteAction))
+	h("GET /api/v1/settings/conversation", a.authed(a.getAssistantSettings))
+	h("PUT /api/v1/settings/conversation", a.authed(a.putAssistantSettings))
+	h("GET /api/v1/stats/assistant", a.authed(a.assistantStats))
+	h("POST /api/v1/conversations/{id}/feedback", a.authed(a.feedback))
+	h("GET /api/v1/conversations/{id}/copilot", a.authed(a.copilot))
 }
 
 type articleRequest struct {
@@ -40,11 +40,7 @@ func (r articleRequest) input() desk.ArticleInput {
 	return desk.ArticleInput{Title: r.Title, Body: r.Body, Language: r.Language, Intents: r.Intents, Published: r.Published == nil || *r.Published}
 }
 
-func (a *API) listArticles(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listArticles(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
@@ -58,11 +54,7 @@ func (a *API) listArticles(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) createArticle(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) createArticle(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	var req articleRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
@@ -75,11 +67,7 @@ func (a *API) createArticle(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) getArticle(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getArticle(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -92,11 +80,7 @@ func (a *API) getArticle(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) updateArticle(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) updateArticle(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -113,11 +97,7 @@ func (a *API) updateArticle(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) deleteArticle(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) deleteArticle(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -129,11 +109,7 @@ func (a *API) deleteArticle(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) listIntents(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listIntents(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	list, err := a.desk.Intents(act)
 	if err != nil {
 		return err
@@ -159,11 +135,7 @@ func (r actionRequest) input() desk.ActionInput {
 		Intents: r.Intents, Examples: r.Examples, UseInHandoff: r.UseInHandoff, Enabled: r.Enabled}
 }
 
-func (a *API) listActions(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listActions(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	list, err := a.desk.Actions(r.Context(), act)
 	if err != nil {
 		return err
@@ -172,11 +144,7 @@ func (a *API) listActions(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) createAction(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) createAction(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	var req actionRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
@@ -189,11 +157,7 @@ func (a *API) createAction(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) getAction(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getAction(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -206,11 +170,7 @@ func (a *API) getAction(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) updateAction(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) updateAction(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -227,11 +187,7 @@ func (a *API) updateAction(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) deleteAction(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) deleteAction(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -243,11 +199,7 @@ func (a *API) deleteAction(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) getAssistantSettings(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getAssistantSettings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	s, err := a.desk.AssistantSettings(r.Context(), act)
 	if err != nil {
 		return err
@@ -256,11 +208,7 @@ func (a *API) getAssistantSettings(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (a *API) putAssistantSettings(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) putAssistantSettings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	var req model.AssistantSettings
 	if err := decode(w, r, &req); err != nil {
 		return err
@@ -273,11 +221,7 @@ func (a *API) putAssistantSettings(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (a *API) assistantStats(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) assistantStats(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	days, err := queryInt(r, "days")
 	if err != nil {
 		return err
@@ -293,11 +237,7 @@ func (a *API) assistantStats(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) feedback(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) feedback(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -320,11 +260,7 @@ func (a *API) feedback(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) copilot(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) copilot(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err

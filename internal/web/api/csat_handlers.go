@@ -1,15 +1,15 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/tandem-desk/tandem/internal/desk"
+)
 
 // csat serves POST /api/v1/conversations/{id}/csat: the customer rates their
 // resolved conversation. 201 with the rating the first time, 200 when it
 // replaces (or repeats) an earlier one.
-func (a *API) csat(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) csat(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err

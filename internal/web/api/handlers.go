@@ -53,11 +53,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) logout(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) logout(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	if err := a.desk.Logout(r.Context(), act); err != nil {
 		return err
 	}
@@ -66,11 +62,7 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) me(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) me(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	agent, err := a.desk.Me(r.Context(), act)
 	if err != nil {
 		return err
@@ -79,11 +71,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) setStatus(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) setStatus(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	var req struct {
 		Status model.AgentStatus `json:"status"`
 	}
@@ -98,11 +86,7 @@ func (a *API) setStatus(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) agents(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) agents(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	list, err := a.desk.Agents(r.Context(), act)
 	if err != nil {
 		return err
@@ -111,11 +95,7 @@ func (a *API) agents(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) createConversation(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) createConversation(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	var req struct {
 		Message struct {
 			ClientID string `json:"client_id"`
@@ -140,11 +120,7 @@ func createdStatus(created bool) int {
 	return http.StatusOK
 }
 
-func (a *API) listConversations(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listConversations(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	q := desk.ConversationQuery{Status: model.ConversationStatus(r.URL.Query().Get("status"))}
 	switch v := r.URL.Query().Get("assignee"); v {
 	case "":
@@ -166,11 +142,7 @@ func (a *API) listConversations(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) getConversation(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getConversation(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -183,11 +155,7 @@ func (a *API) getConversation(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listMessages(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -214,11 +182,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) postMessage(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) postMessage(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -239,11 +203,7 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) handoff(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) handoff(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -264,11 +224,7 @@ func (a *API) handoff(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) resolve(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) resolve(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -281,11 +237,7 @@ func (a *API) resolve(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) offers(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) offers(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	list, err := a.desk.Offers(r.Context(), act)
 	if err != nil {
 		return err
@@ -294,11 +246,7 @@ func (a *API) offers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) acceptOffer(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) acceptOffer(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -311,11 +259,7 @@ func (a *API) acceptOffer(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) declineOffer(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) declineOffer(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -328,11 +272,7 @@ func (a *API) declineOffer(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) triage(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) triage(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	var req struct {
 		Text   string `json:"text"`
 		Locale string `json:"locale"`

@@ -11,19 +11,15 @@ import (
 // registerRouting adds routing's endpoints: the workspace's routing
 // settings, agents' routing profiles, the live queue, follow-up emails.
 func (a *API) registerRouting(h func(string, handlerFunc)) {
-	h("GET /api/v1/settings/routing", a.routingSettings)
-	h("PUT /api/v1/settings/routing", a.setRoutingSettings)
-	h("GET /api/v1/agents/{id}", a.agent)
-	h("PUT /api/v1/agents/{id}", a.updateAgent)
-	h("GET /api/v1/queue", a.queue)
-	h("POST /api/v1/conversations/{id}/follow-up", a.followUp)
+	h("GET /api/v1/settings/routing", a.authed(a.routingSettings))
+	h("PUT /api/v1/settings/routing", a.authed(a.setRoutingSettings))
+	h("GET /api/v1/agents/{id}", a.authed(a.agent))
+	h("PUT /api/v1/agents/{id}", a.authed(a.updateAgent))
+	h("GET /api/v1/queue", a.authed(a.queue))
+	h("POST /api/v1/conversations/{id}/follow-up", a.authed(a.followUp))
 }
 
-func (a *API) routingSettings(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) routingSettings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	set, err := a.desk.RoutingSettings(r.Context(), act)
 	if err != nil {
 		return err
@@ -32,11 +28,7 @@ func (a *API) routingSettings(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) setRoutingSettings(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) setRoutingSettings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	// One JSON object, size-limited; the fields are checked against the
 	// settings themselves (unknown fields are refused there).
 	var raw json.RawMessage
@@ -54,11 +46,7 @@ func (a *API) setRoutingSettings(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) agent(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) agent(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -71,11 +59,7 @@ func (a *API) agent(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) updateAgent(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -100,11 +84,7 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) queue(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) queue(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	list, err := a.desk.Queue(r.Context(), act)
 	if err != nil {
 		return err
@@ -113,11 +93,7 @@ func (a *API) queue(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) followUp(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) followUp(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err

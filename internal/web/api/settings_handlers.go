@@ -11,20 +11,16 @@ import (
 // workspace and assistant settings, the identity secret, and the
 // customers' ratings.
 func (a *API) registerAdmin(h func(pattern string, fn handlerFunc)) {
-	h("GET /api/v1/stats/overview", a.overview)
-	h("GET /api/v1/settings/workspace", a.getWorkspaceSettings)
-	h("PUT /api/v1/settings/workspace", a.putWorkspaceSettings)
-	h("POST /api/v1/settings/identity-secret/rotate", a.rotateIdentitySecret)
-	h("GET /api/v1/settings/assistant", a.getAssistantPolicy)
-	h("PUT /api/v1/settings/assistant", a.putAssistantPolicy)
-	h("POST /api/v1/conversations/{id}/csat", a.csat)
+	h("GET /api/v1/stats/overview", a.authed(a.overview))
+	h("GET /api/v1/settings/workspace", a.authed(a.getWorkspaceSettings))
+	h("PUT /api/v1/settings/workspace", a.authed(a.putWorkspaceSettings))
+	h("POST /api/v1/settings/identity-secret/rotate", a.authed(a.rotateIdentitySecret))
+	h("GET /api/v1/settings/assistant", a.authed(a.getAssistantPolicy))
+	h("PUT /api/v1/settings/assistant", a.authed(a.putAssistantPolicy))
+	h("POST /api/v1/conversations/{id}/csat", a.authed(a.csat))
 }
 
-func (a *API) getWorkspaceSettings(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getWorkspaceSettings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	s, err := a.desk.WorkspaceSettings(r.Context(), act)
 	if err != nil {
 		return err
@@ -33,11 +29,7 @@ func (a *API) getWorkspaceSettings(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (a *API) putWorkspaceSettings(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) putWorkspaceSettings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	var req struct {
 		Name           *string   `json:"name"`
 		AssistantName  *string   `json:"assistant_name"`
@@ -56,11 +48,7 @@ func (a *API) putWorkspaceSettings(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (a *API) rotateIdentitySecret(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) rotateIdentitySecret(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	secret, err := a.desk.RotateIdentitySecret(r.Context(), act)
 	if err != nil {
 		return err
@@ -73,11 +61,7 @@ func (a *API) rotateIdentitySecret(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (a *API) getAssistantPolicy(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getAssistantPolicy(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	p, err := a.desk.AssistantPolicy(r.Context(), act)
 	if err != nil {
 		return err
@@ -86,11 +70,7 @@ func (a *API) getAssistantPolicy(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) putAssistantPolicy(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) putAssistantPolicy(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	var req struct {
 		Policy json.RawMessage `json:"policy"`
 	}

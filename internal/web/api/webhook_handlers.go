@@ -96,11 +96,7 @@ func (req webhookRequest) input() desk.WebhookInput {
 	return desk.WebhookInput{URL: req.URL, Description: req.Description, EventTypes: req.EventTypes, StaffEvents: req.StaffEvents, Enabled: req.Enabled}
 }
 
-func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	list, err := a.desk.Webhooks(r.Context(), act)
 	if err != nil {
 		return err
@@ -113,11 +109,7 @@ func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	var req webhookRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
@@ -130,11 +122,7 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) getWebhook(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -147,11 +135,7 @@ func (a *API) getWebhook(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -168,11 +152,7 @@ func (a *API) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -184,11 +164,7 @@ func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -213,11 +189,7 @@ func (a *API) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -242,11 +214,7 @@ func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) retryWebhookDelivery(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) retryWebhookDelivery(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err

@@ -10,14 +10,14 @@ import (
 // registerWorkspace adds the agent workspace's routes: canned replies,
 // conversation tags, transfers and typing indicators.
 func (a *API) registerWorkspace(h func(pattern string, fn handlerFunc)) {
-	h("GET /api/v1/canned-replies", a.listCannedReplies)
-	h("POST /api/v1/canned-replies", a.createCannedReply)
-	h("GET /api/v1/canned-replies/{id}", a.getCannedReply)
-	h("PUT /api/v1/canned-replies/{id}", a.updateCannedReply)
-	h("DELETE /api/v1/canned-replies/{id}", a.deleteCannedReply)
-	h("PUT /api/v1/conversations/{id}/tags", a.setTags)
-	h("POST /api/v1/conversations/{id}/transfer", a.transfer)
-	h("POST /api/v1/conversations/{id}/typing", a.typing)
+	h("GET /api/v1/canned-replies", a.authed(a.listCannedReplies))
+	h("POST /api/v1/canned-replies", a.authed(a.createCannedReply))
+	h("GET /api/v1/canned-replies/{id}", a.authed(a.getCannedReply))
+	h("PUT /api/v1/canned-replies/{id}", a.authed(a.updateCannedReply))
+	h("DELETE /api/v1/canned-replies/{id}", a.authed(a.deleteCannedReply))
+	h("PUT /api/v1/conversations/{id}/tags", a.authed(a.setTags))
+	h("POST /api/v1/conversations/{id}/transfer", a.authed(a.transfer))
+	h("POST /api/v1/conversations/{id}/typing", a.authed(a.typing))
 }
 
 type cannedRequest struct {
@@ -26,11 +26,7 @@ type cannedRequest struct {
 	Body     string `json:"body"`
 }
 
-func (a *API) listCannedReplies(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listCannedReplies(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	list, err := a.desk.CannedReplies(r.Context(), act)
 	if err != nil {
 		return err
@@ -39,11 +35,7 @@ func (a *API) listCannedReplies(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) getCannedReply(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getCannedReply(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -56,23 +48,19 @@ func (a *API) getCannedReply(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) createCannedReply(w http.ResponseWriter, r *http.Request) error {
-	return a.saveCannedReply(w, r, 0)
+func (a *API) createCannedReply(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	return a.saveCannedReply(w, r, act, 0)
 }
 
-func (a *API) updateCannedReply(w http.ResponseWriter, r *http.Request) error {
+func (a *API) updateCannedReply(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	return a.saveCannedReply(w, r, id)
+	return a.saveCannedReply(w, r, act, id)
 }
 
-func (a *API) saveCannedReply(w http.ResponseWriter, r *http.Request, id int64) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) saveCannedReply(w http.ResponseWriter, r *http.Request, act desk.Actor, id int64) error {
 	var req cannedRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
@@ -85,11 +73,7 @@ func (a *API) saveCannedReply(w http.ResponseWriter, r *http.Request, id int64) 
 	return nil
 }
 
-func (a *API) deleteCannedReply(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) deleteCannedReply(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -101,11 +85,7 @@ func (a *API) deleteCannedReply(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) setTags(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) setTags(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -124,11 +104,7 @@ func (a *API) setTags(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) transfer(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) transfer(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -154,11 +130,7 @@ func (a *API) transfer(w http.ResponseWriter, r *http.Request) error {
 
 // typing serves POST /conversations/{id}/typing: the caller is writing. No
 // body (or an empty JSON object); 204.
-func (a *API) typing(w http.ResponseWriter, r *http.Request) error {
-	act, err := a.actor(r)
-	if err != nil {
-		return err
-	}
+func (a *API) typing(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
