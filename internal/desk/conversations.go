@@ -181,6 +181,10 @@ type reading struct {
 	triage  triage.Result
 }
 
+// recentMessages is how much of a conversation's past a new customer
+// message is read against.
+const recentMessages = 40
+
 // read triages the customer's message and records the result on the
 // conversation.
 func (d *Desk) read(ctx context.Context, conv *model.Conversation, msg *model.Message) (*reading, error) {
@@ -188,7 +192,10 @@ func (d *Desk) read(ctx context.Context, conv *model.Conversation, msg *model.Me
 	if err != nil {
 		return nil, err
 	}
-	history, err := d.store.Messages(ctx, conv.WorkspaceID, conv.ID, 0, 0, false)
+	// The recent part of the conversation is what triage and the assistant
+	// weigh; reading all of a long conversation on every message made the
+	// cost of a message grow with the conversation.
+	history, err := d.store.Messages(ctx, conv.WorkspaceID, conv.ID, max(0, msg.Seq-recentMessages), 0, false)
 	if err != nil {
 		return nil, err
 	}
