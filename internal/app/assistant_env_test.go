@@ -14,7 +14,6 @@ import (
 
 	"github.com/tandem-desk/tandem/internal/actions"
 	"github.com/tandem-desk/tandem/internal/actions/demobackend"
-	"github.com/tandem-desk/tandem/internal/app"
 	"github.com/tandem-desk/tandem/internal/config"
 	"github.com/tandem-desk/tandem/internal/desk"
 	"github.com/tandem-desk/tandem/internal/model"
@@ -26,54 +25,7 @@ import (
 // the demo actions reach the built-in demo backend.
 func newAssistantEnv(t *testing.T, configure func(*config.Config)) *env {
 	t.Helper()
-	ctx := context.Background()
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg := configFor(t)
-	if configure != nil {
-		configure(&cfg)
-	}
-	a, err := app.Open(ctx, cfg, log)
-	if err != nil {
-		t.Fatalf("app.Open: %v", err)
-	}
-	ws, err := a.Store.EnsureWorkspace(ctx, model.Workspace{Slug: "acme", Name: "Acme Pay", AssistantName: "Acme Pay assistant"})
-	if err != nil {
-		a.Close()
-		t.Fatal(err)
-	}
-	hash := cheapHash(t, app.DemoPassword)
-	for _, s := range demoStaff {
-		if _, err := a.Store.EnsureAgent(ctx, model.Agent{WorkspaceID: ws.ID, Email: s.email, Name: s.name, Role: s.role, PasswordHash: hash, Capacity: 3}); err != nil {
-			a.Close()
-			t.Fatal(err)
-		}
-	}
-	info, err := app.Seed(ctx, a.Store)
-	if err != nil {
-		a.Close()
-		t.Fatalf("app.Seed: %v", err)
-	}
-	srv := httptest.NewServer(a.Handler)
-	a.Desk.SetSelfURL(srv.URL)
-	runCtx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- a.Desk.Run(runCtx) }()
-	e := &env{t: t, app: a, srv: srv, info: info, logs: logs, dataDir: cfg.DataDir}
-	t.Cleanup(func() {
-		if s := logs.String(); strings.Contains(s, "level=ERROR") {
-			t.Errorf("the server logged errors:\n%s", s)
-		}
-		cancel()
-		if err := <-ran; err != nil {
-			t.Errorf("Desk.Run: %v", err)
-		}
-		srv.Close()
-		if err := a.Close(); err != nil {
-			t.Errorf("App.Close: %v", err)
-		}
-	})
-	return e
+	return startEnv(t, envOptions{logLevel: slog.LevelDebug, configure: configure, knowsOwnURL: true})
 }
 
 // verifiedCustomer opens a widget session as a demo customer proven by

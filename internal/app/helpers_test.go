@@ -85,10 +85,28 @@ var demoStaff = []struct {
 // the real Seed from scratch.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return startEnv(t, envOptions{logLevel: slog.LevelWarn})
+}
+
+// envOptions vary the server startEnv starts.
+type envOptions struct {
+	logLevel slog.Level
+	// configure, when set, adjusts the configuration before the server opens.
+	configure func(*config.Config)
+	// knowsOwnURL tells the desk the test server's address, which actions
+	// with a path-only endpoint (the demo backend) need.
+	knowsOwnURL bool
+}
+
+func startEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
 	ctx := context.Background()
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: o.logLevel}))
 	cfg := configFor(t)
+	if o.configure != nil {
+		o.configure(&cfg)
+	}
 	a, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("app.Open: %v", err)
@@ -111,6 +129,9 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("app.Seed: %v", err)
 	}
 	srv := httptest.NewServer(a.Handler)
+	if o.knowsOwnURL {
+		a.Desk.SetSelfURL(srv.URL)
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- a.Desk.Run(runCtx) }()
