@@ -148,7 +148,7 @@ func TestConditionalGet(t *testing.T) {
 // TestScriptsInsertTextOnly guards against the easy XSS mistakes: user-provided text must go
 // through textContent or text nodes, never an HTML parser.
 func TestScriptsInsertTextOnly(t *testing.T) {
-	for _, name := range []string{"widget.js", "static/agent.js"} {
+	for _, name := range []string{"widget.js", "static/agent.js", "static/console.js"} {
 		b, err := files.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)

@@ -108,45 +108,10 @@
 
   let token = storageGet(TOKEN_KEY);
 
-  class APIError extends Error {
-    constructor(status, code, message) {
-      super(message);
-      this.status = status; // 0 = network failure
-      this.code = code;
-    }
+  function api(method, path, body) {
+    return TandemConsole.request({ token, onUnauthorized: sessionEnded, onResponse: noteServerDate }, method, path, body);
   }
 
-  async function api(method, path, body) {
-    const headers = { Accept: 'application/json' };
-    if (token) headers.Authorization = 'Bearer ' + token;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    let res;
-    try {
-      res = await fetch('/api/v1' + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (e) {
-      throw new APIError(0, 'network', 'The server cannot be reached.');
-    }
-    noteServerDate(res);
-    let data = null;
-    const text = await res.text().catch(() => '');
-    if (text) {
-      try {
-        data = JSON.parse(text);
-      } catch (e) {
-        data = null;
-      }
-    }
-    if (!res.ok) {
-      const err = (data && data.error) || {};
-      if (res.status === 401 && path !== '/auth/login') sessionEnded();
-      throw new APIError(res.status, err.code || 'http_' + res.status, err.message || res.statusText || 'Request failed');
-    }
-    return data;
-  }
 
   // ---- notices ----------------------------------------------------------------------------
 
