@@ -364,7 +364,7 @@
     if (!stats) return;
     const zone = stats.time_zone === 'UTC' ? 'UTC' : stats.time_zone.replace(/_/g, ' ');
     $('overview-sub').textContent = `Today since midnight (${zone}) · updated ${ago(statsAt + skew)}` +
-      (ws && ws.readyState === 1 ? ' · live' : '');
+      (events.live() ? ' · live' : '');
   }
 
   // renderWait ticks the oldest wait every second between refetches.
@@ -604,9 +604,6 @@
 
   // ---- the stream -----------------------------------------------------------------------------
 
-  let ws = null;
-  let wsTimer = null;
-  let wsAttempt = 0;
   let lastSeq = null;
 
   function setConn(text, kind) {
@@ -615,71 +612,23 @@
     el.className = 'conn ' + kind;
   }
 
+  const events = TandemConsole.stream({
+    token: () => token,
+    seq: () => lastSeq,
+    onEvent: (ev) => onEvent(ev),
+    onState: setConn,
+    probe: () => api('GET', '/agents/me'),
+  });
+
   function startStream() {
-    if (ws || wsTimer || !token) return;
-    connect();
+    events.start();
   }
 
   function stopStream() {
-    clearTimeout(wsTimer);
-    wsTimer = null;
-    wsAttempt = 0;
+    events.stop();
     lastSeq = null;
-    if (ws) {
-      const s = ws;
-      ws = null;
-      s.close();
-    }
   }
 
-  function connect() {
-    wsTimer = null;
-    if (!token) return;
-    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    let url = `${proto}//${location.host}/api/v1/stream?token=${encodeURIComponent(token)}`;
-    if (lastSeq != null) url += '&after=' + lastSeq;
-    setConn(wsAttempt ? 'Reconnecting…' : 'Connecting…', 'wait');
-    let opened = false;
-    let sock;
-    try {
-      sock = new WebSocket(url);
-    } catch (e) {
-      reconnectLater(false);
-      return;
-    }
-    ws = sock;
-    sock.addEventListener('open', () => {
-      opened = true;
-      wsAttempt = 0;
-      setConn('Live', 'ok');
-    });
-    sock.addEventListener('message', (e) => {
-      let ev;
-      try {
-        ev = JSON.parse(e.data);
-      } catch (err) {
-        return;
-      }
-      if (ws === sock) onEvent(ev);
-    });
-    sock.addEventListener('close', () => {
-      if (ws !== sock) return;
-      ws = null;
-      reconnectLater(opened);
-    });
-  }
-
-  function reconnectLater(opened) {
-    if (!token) return;
-    setConn('Offline — reconnecting…', 'bad');
-    const delay = Math.min(15000, 1000 * 2 ** wsAttempt) * (0.8 + Math.random() * 0.4);
-    wsAttempt++;
-    wsTimer = setTimeout(async () => {
-      if (!opened && wsAttempt % 3 === 0) await api('GET', '/agents/me').catch(() => {});
-      if (token) connect();
-      else wsTimer = null;
-    }, delay);
-  }
 
   // Events that do not move any figure of the overview.
   const QUIET = new Set(['offer.created', 'offer.declined', 'offer.expired', 'offer.rescinded', 'conversation.queue_updated', 'conversation.ring_widened']);

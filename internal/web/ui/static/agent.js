@@ -742,9 +742,6 @@
 
   // ---- the stream -----------------------------------------------------------------------------
 
-  let ws = null;
-  let wsTimer = null;
-  let wsAttempt = 0;
   let lastSeq = (() => {
     const v = parseInt(storageGet(SEQ_KEY) || '', 10);
     return isNaN(v) ? null : v;
@@ -756,88 +753,23 @@
     el.className = 'conn ' + kind;
   }
 
+  const events = TandemConsole.stream({
+    query: 'typing=1', token: () => token,
+    seq: () => lastSeq,
+    onEvent: (ev) => onEvent(ev),
+    onState: setConn,
+    probe: () => api('GET', '/agents/me'),
+  });
+
   function startStream() {
-    if (ws || wsTimer || !token) return;
-    connect();
+    events.start();
   }
 
   function stopStream() {
-    clearTimeout(wsTimer);
-    wsTimer = null;
-    wsAttempt = 0;
+    events.stop();
     lastSeq = null;
-    if (ws) {
-      const s = ws;
-      ws = null;
-      s.close();
-    }
   }
 
-  function connect() {
-    wsTimer = null;
-    if (!token) return;
-    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    let url = `${proto}//${location.host}/api/v1/stream?typing=1&token=${encodeURIComponent(token)}`;
-    if (lastSeq != null) url += '&after=' + lastSeq;
-    setConn(wsAttempt ? 'Reconnecting…' : 'Connecting…', 'wait');
-    let opened = false;
-    let sock;
-    try {
-      sock = new WebSocket(url);
-    } catch (e) {
-      reconnectLater(false);
-      return;
-    }
-    ws = sock;
-    sock.addEventListener('open', () => {
-      opened = true;
-      wsAttempt = 0;
-      setConn('Live', 'ok');
-    });
-    sock.addEventListener('message', (e) => {
-      let ev;
-      try {
-        ev = JSON.parse(e.data);
-      } catch (err) {
-        return;
-      }
-      if (ws === sock) onEvent(ev);
-    });
-    sock.addEventListener('close', () => {
-      if (ws !== sock) return;
-      ws = null;
-      reconnectLater(opened);
-    });
-  }
-
-  function reconnectLater(opened) {
-    if (!token) return;
-    setConn('Offline — reconnecting…', 'bad');
-    const delay = Math.min(15000, 1000 * 2 ** wsAttempt) * (0.8 + Math.random() * 0.4);
-    wsAttempt++;
-    wsTimer = setTimeout(async () => {
-      // A stream that never opens may mean the session ended: a REST call tells (401 signs out).
-      if (!opened && wsAttempt % 3 === 0) await api('GET', '/agents/me').catch(() => {});
-      if (token) connect();
-      else wsTimer = null;
-    }, delay);
-  }
-
-  // A socket open when the network went away may look open long after it died: drop it, and
-  // reconnect (resuming after the last seq) as soon as the browser says the network is back.
-  window.addEventListener('offline', () => {
-    if (!ws) return;
-    const s = ws;
-    ws = null;
-    s.close();
-    reconnectLater(true);
-  });
-  window.addEventListener('online', () => {
-    if (!token || ws) return;
-    clearTimeout(wsTimer);
-    wsAttempt = 0;
-    connect();
-  });
 
   function setSeq(seq) {
     lastSeq = seq;

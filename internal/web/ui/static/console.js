@@ -1,6 +1,7 @@
 /*
- * Tandem staff consoles (agent, admin, knowledge): what the three pages share — the JSON API
- * call with its error type. Loaded before each page's own script; defines window.TandemConsole.
+ * Tandem staff consoles (agent, admin, knowledge): what the pages share — the JSON API call
+ * with its error type, and the resumable event stream. Loaded before each page's own script;
+ * defines window.TandemConsole.
  */
 (function () {
   'use strict';
@@ -47,5 +48,103 @@
     return data;
   }
 
-  window.TandemConsole = { APIError, request };
+  // stream keeps one WebSocket to /api/v1/stream open while started, resuming after the last
+  // seq the page saw. opts: token() and seq() read the page's current values; query adds
+  // parameters ("typing=1"); onEvent(frame); onState(text, kind) for the connection badge;
+  // probe() is a REST call made now and then when the socket never opens, so that an ended
+  // session shows itself as a 401.
+  function stream(opts) {
+    let ws = null;
+    let timer = null;
+    let attempt = 0;
+
+    function connect() {
+      timer = null;
+      const token = opts.token();
+      if (!token) return;
+      const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+      let url = `${proto}//${location.host}/api/v1/stream?${opts.query ? opts.query + '&' : ''}token=${encodeURIComponent(token)}`;
+      const seq = opts.seq();
+      if (seq != null) url += '&after=' + seq;
+      opts.onState(attempt ? 'Reconnecting…' : 'Connecting…', 'wait');
+      let opened = false;
+      let sock;
+      try {
+        sock = new WebSocket(url);
+      } catch (e) {
+        reconnectLater(false);
+        return;
+      }
+      ws = sock;
+      sock.addEventListener('open', () => {
+        opened = true;
+        attempt = 0;
+        opts.onState('Live', 'ok');
+      });
+      sock.addEventListener('message', (e) => {
+        let ev;
+        try {
+          ev = JSON.parse(e.data);
+        } catch (err) {
+          return;
+        }
+        if (ws === sock) opts.onEvent(ev);
+      });
+      sock.addEventListener('close', () => {
+        if (ws !== sock) return;
+        ws = null;
+        reconnectLater(opened);
+      });
+    }
+
+    function reconnectLater(opened) {
+      if (!opts.token()) return;
+      opts.onState('Offline — reconnecting…', 'bad');
+      const delay = Math.min(15000, 1000 * 2 ** attempt) * (0.8 + Math.random() * 0.4);
+      attempt++;
+      timer = setTimeout(async () => {
+        if (!opened && attempt % 3 === 0 && opts.probe) await opts.probe().catch(() => {});
+        if (opts.token()) connect();
+        else timer = null;
+      }, delay);
+    }
+
+    // A socket open when the network went away may look open long after it died: drop it, and
+    // reconnect (resuming after the last seq) as soon as the browser says the network is back.
+    window.addEventListener('offline', () => {
+      if (!ws) return;
+      const s = ws;
+      ws = null;
+      s.close();
+      reconnectLater(true);
+    });
+    window.addEventListener('online', () => {
+      if (!opts.token() || ws) return;
+      clearTimeout(timer);
+      attempt = 0;
+      connect();
+    });
+
+    return {
+      start() {
+        if (ws || timer || !opts.token()) return;
+        connect();
+      },
+      stop() {
+        clearTimeout(timer);
+        timer = null;
+        attempt = 0;
+        if (ws) {
+          const s = ws;
+          ws = null;
+          s.close();
+        }
+      },
+      live() {
+        return !!ws && ws.readyState === 1;
+      },
+    };
+  }
+
+  window.TandemConsole = { APIError, request, stream };
 })();
