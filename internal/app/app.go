@@ -63,8 +63,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		st.Close()
 		return nil, fmt.Errorf("load the triage model: %w", err)
 	}
-	hooks := webhooks.NewSender(webhooks.Options{Store: st, Bus: b, Logger: log})
-	d := desk.New(desk.Options{Store: st, Bus: b, Logger: log, Triage: engine, OnEvents: hooks.Notify, Assistant: assistantOptions(cfg)})
+	hooks := webhooks.NewSender(webhooks.Options{Store: st, Bus: b, Logger: log, AllowPrivateNetworks: cfg.WebhookAllowPrivate})
+	d := desk.New(desk.Options{Store: st, Bus: b, Logger: log, Triage: engine, OnEvents: hooks.Notify,
+		Assistant: assistantOptions(cfg), WebhooksAllowPrivate: cfg.WebhookAllowPrivate})
 	return &App{Store: st, Bus: b, Desk: d, Handler: withDemoBackend(web.Handler(d, st, log), st), Log: log, Webhooks: hooks}, nil
 }
 

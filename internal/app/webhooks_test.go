@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/app"
+	"github.com/tandem-desk/tandem/internal/config"
 	"github.com/tandem-desk/tandem/internal/webhooks"
 )
 
@@ -40,6 +42,23 @@ type deliveryJSON struct {
 	} `json:"log"`
 }
 
+// TestWebhooksRefusePrivateURLsByDefault: without --webhook-allow-private
+// an admin cannot point a webhook at the server's own network (SSRF), and
+// the error says how an operator allows it.
+func TestWebhooksRefusePrivateURLsByDefault(t *testing.T) {
+	e := newEnv(t)
+	admin, _ := e.login(t, "admin@acme.test", "demo")
+	for _, u := range []string{"http://127.0.0.1:5432/", "http://localhost:8080/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/x"} {
+		status, raw := e.do(t, "POST", "/api/v1/webhooks", admin, map[string]any{"url": u})
+		if status != 400 || !strings.Contains(string(raw), "--webhook-allow-private") {
+			t.Errorf("POST a webhook to %s: %d %s; want 400 naming --webhook-allow-private", u, status, raw)
+		}
+	}
+	var hook webhookJSON
+	e.call(t, "POST", "/api/v1/webhooks", admin, map[string]any{"url": "https://hooks.example.com/tandem"}, 201, &hook)
+	e.fails(t, "PATCH", fmt.Sprintf("/api/v1/webhooks/%d", hook.ID), admin, map[string]any{"url": "http://10.0.0.8/"}, 400, "bad_request")
+}
+
 // runWebhooks runs the app's webhook sender until the test ends.
 func runWebhooks(t *testing.T, a *app.App) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -58,7 +77,8 @@ func runWebhooks(t *testing.T, a *app.App) {
 // delivery log shows every attempt; a rotated secret signs alongside the
 // old one during the overlap.
 func TestWebhooksAPI(t *testing.T) {
-	e := newEnv(t)
+	// The receiver listens on 127.0.0.1, a private address: allow it.
+	e := startEnv(t, envOptions{logLevel: slog.LevelWarn, configure: func(c *config.Config) { c.WebhookAllowPrivate = true }})
 	runWebhooks(t, e.app)
 	admin, _ := e.login(t, "admin@acme.test", "demo")
 	agentTok, _ := e.login(t, "ana@acme.test", "demo")

@@ -134,7 +134,8 @@ func (c *cluster) start(name string) *node {
 	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", c.t.TempDir())
 	cmd.Env = append(os.Environ(),
 		"TANDEM_DB="+c.db, "TANDEM_NATS_URL="+c.nats, "TANDEM_NATS_PREFIX="+c.prefix,
-		"TANDEM_LOG_LEVEL=info", "TANDEM_LOG_FORMAT=text", "TANDEM_SHUTDOWN_TIMEOUT=5s")
+		"TANDEM_LOG_LEVEL=info", "TANDEM_LOG_FORMAT=text", "TANDEM_SHUTDOWN_TIMEOUT=5s",
+		"TANDEM_WEBHOOK_ALLOW_PRIVATE=true") // the tests' receivers listen on 127.0.0.1
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		c.t.Fatal(err)

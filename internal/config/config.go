@@ -44,6 +44,9 @@ type Config struct {
 	LLMTimeout time.Duration
 	// ActionTimeout bounds each call the assistant makes to a business's API.
 	ActionTimeout time.Duration
+	// WebhookAllowPrivate lets webhook endpoints be on loopback, private
+	// or other non-public addresses; refused by default (SSRF guard).
+	WebhookAllowPrivate bool
 }
 
 // DBPath is the SQLite database file under the data directory.
@@ -106,6 +109,9 @@ var options = []option{
 	}},
 	{"action-timeout", "TANDEM_ACTION_TIMEOUT", "how long a call to a business's API (an action) may take before the assistant hands over", func(fs *flag.FlagSet, c *Config) {
 		fs.DurationVar(&c.ActionTimeout, "action-timeout", 5*time.Second, "")
+	}},
+	{"webhook-allow-private", "TANDEM_WEBHOOK_ALLOW_PRIVATE", "let webhooks go to localhost and private networks (10.x, 192.168.x, …); off, webhooks reach public addresses only", func(fs *flag.FlagSet, c *Config) {
+		fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "")
 	}},
 }
 

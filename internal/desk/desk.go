@@ -72,6 +72,10 @@ type Options struct {
 	// Assistant holds the assistant's optional parts: an LLM to phrase
 	// answers, the client that calls business actions.
 	Assistant AssistantOptions
+	// WebhooksAllowPrivate accepts webhook URLs on private networks
+	// (localhost, 10.0.0.0/8, …); refused by default, as the sender refuses
+	// to connect to them (webhooks.Options.AllowPrivateNetworks).
+	WebhooksAllowPrivate bool
 }
 
 // Desk runs the use cases. Create it with New and start dispatch with Run.
@@ -83,6 +87,8 @@ type Desk struct {
 	triage *triage.Engine
 
 	customerTTL, staffTTL time.Duration
+
+	webhooksAllowPrivate bool
 
 	kbMu sync.Mutex
 	kb   map[int64]*knowledgeBase
@@ -100,7 +106,7 @@ func New(o Options) *Desk {
 	d := &Desk{
 		store: o.Store, bus: o.Bus, log: o.Logger, triage: o.Triage,
 		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL, onEvents: o.OnEvents,
-		kb: map[int64]*knowledgeBase{},
+		kb: map[int64]*knowledgeBase{}, webhooksAllowPrivate: o.WebhooksAllowPrivate,
 	}
 	clock := o.Now
 	if clock == nil {

@@ -39,7 +39,7 @@ func requireAdmin(a Actor) error {
 	return nil
 }
 
-func validWebhookURL(raw string) error {
+func validWebhookURL(raw string, allowPrivate bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(raw) > maxWebhookURL {
 		return model.Invalid("url", "must be an absolute http(s) URL of at most %d bytes", maxWebhookURL)
@@ -47,13 +47,23 @@ func validWebhookURL(raw string) error {
 	if u.User != nil {
 		return model.Invalid("url", "must not carry credentials; the signature authenticates Tandem")
 	}
+	if !allowPrivate {
+		if err := webhooks.CheckPublicURL(raw); err != nil {
+			return model.Invalid("url", "%v", err)
+		}
+	}
 	return nil
 }
 
-func (in WebhookInput) apply(e *store.WebhookEndpoint) error {
+// webhookEdit returns the function that applies in to an endpoint.
+func (d *Desk) webhookEdit(in WebhookInput) func(e *store.WebhookEndpoint) error {
+	return func(e *store.WebhookEndpoint) error { return in.apply(e, d.webhooksAllowPrivate) }
+}
+
+func (in WebhookInput) apply(e *store.WebhookEndpoint, allowPrivate bool) error {
 	if in.URL != nil {
 		u := strings.TrimSpace(*in.URL)
-		if err := validWebhookURL(u); err != nil {
+		if err := validWebhookURL(u, allowPrivate); err != nil {
 			return err
 		}
 		e.URL = u
@@ -93,7 +103,7 @@ func (d *Desk) CreateWebhook(ctx context.Context, a Actor, in WebhookInput) (*st
 		return nil, model.Invalid("url", "is required")
 	}
 	e := store.WebhookEndpoint{WorkspaceID: a.WorkspaceID, EventTypes: []string{webhooks.All}, Enabled: true, Secret: webhooks.NewSecret()}
-	if err := in.apply(&e); err != nil {
+	if err := d.webhookEdit(in)(&e); err != nil {
 		return nil, err
 	}
 	out, err := d.store.CreateWebhookEndpoint(ctx, e, d.now())
@@ -125,7 +135,7 @@ func (d *Desk) UpdateWebhook(ctx context.Context, a Actor, id int64, in WebhookI
 	if err := requireAdmin(a); err != nil {
 		return nil, err
 	}
-	out, err := d.store.UpdateWebhookEndpoint(ctx, a.WorkspaceID, id, in.apply, d.now())
+	out, err := d.store.UpdateWebhookEndpoint(ctx, a.WorkspaceID, id, d.webhookEdit(in), d.now())
 	if err != nil {
 		return nil, err
 	}

@@ -47,9 +47,14 @@ type Options struct {
 	Store  *store.Store
 	Bus    bus.Bus
 	Logger *slog.Logger
-	// Client sends the requests; a client with a 10 s timeout that does not
-	// follow redirects when nil.
+	// Client sends the requests; when nil, a client with a 10 s timeout
+	// that does not follow redirects and, unless AllowPrivateNetworks,
+	// connects to public addresses only (guard.go).
 	Client *http.Client
+	// AllowPrivateNetworks lets deliveries reach loopback, private,
+	// link-local and other non-public addresses (an operator's own
+	// receivers on the same network). Off by default.
+	AllowPrivateNetworks bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// FirstRetry is the delay after the first failure (5 s); each further
@@ -83,12 +88,7 @@ func NewSender(o Options) *Sender {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{
-			Timeout: 10 * time.Second,
-			// A redirect is a failed delivery (Standard Webhooks): the
-			// signature was made for the configured URL.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		o.Client = newClient(o.AllowPrivateNetworks)
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -25,18 +25,24 @@ const (
 	TypeOfferExpired          = "offer.expired"
 	TypeOfferRescinded        = "offer.rescinded"
 	TypeAgentStatusChanged    = "agent.status_changed"
+	// Staff events of the agent workspace: the tags changed (data is the
+	// conversation with its tags); a conversation was taken off its owner
+	// and queued again (data is the conversation).
+	TypeConversationTagged      = "conversation.tagged"
+	TypeConversationTransferred = "conversation.transferred"
 	// All subscribes an endpoint to every type.
 	All = "*"
 )
 
-// Types lists the event types an endpoint may subscribe to. Offers and
-// agent status are staff events: they go out only to endpoints that opt in
-// to staff events, as do internal notes (message.created of a note).
+// Types lists the event types an endpoint may subscribe to. Offers, agent
+// status, tags and transfers are staff events: they go out only to
+// endpoints that opt in to staff events, as do internal notes
+// (message.created of a note).
 var Types = []string{
 	TypeConversationCreated, TypeMessageCreated, TypeConversationHandedOff, TypeConversationAssigned,
 	TypeConversationResolved, TypeConversationReopened, TypeCSATSubmitted,
 	TypeOfferCreated, TypeOfferAccepted, TypeOfferDeclined, TypeOfferExpired, TypeOfferRescinded,
-	TypeAgentStatusChanged,
+	TypeAgentStatusChanged, TypeConversationTagged, TypeConversationTransferred,
 }
 
 // publicName maps an event-log type to its webhook type where they differ:

@@ -201,7 +201,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func runSender(t *testing.T, s *store.Store, b bus.Bus) *webhooks.Sender {
-	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, FirstRetry: 50 * time.Millisecond, Idle: 200 * time.Millisecond, Lease: 2 * time.Second})
+	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, AllowPrivateNetworks: true, FirstRetry: 50 * time.Millisecond, Idle: 200 * time.Millisecond, Lease: 2 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- snd.Run(ctx) }()
@@ -367,7 +367,7 @@ func TestRetriesBackOffAndGiveUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := bus.NewMemory()
-	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 160 * time.Millisecond,
+	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, AllowPrivateNetworks: true, FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 160 * time.Millisecond,
 		GiveUpAfter: 1500 * time.Millisecond, Idle: 100 * time.Millisecond})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
