@@ -613,6 +613,7 @@ func (d *Desk) decorateRouting(ctx context.Context, conv *model.Conversation) er
 		return err
 	}
 	conv.FollowUpEmail = email
+	conv.FollowUpByEmail = d.mail.Enabled
 	if conv.Status == model.StatusQueued {
 		if conv.Queue, err = d.queueInfo(ctx, conv); err != nil {
 			return err
