@@ -44,7 +44,14 @@ func followUpConversation(t *testing.T, e *env) (cust, ana string, convID int64,
 	if conv.Status != "queued" {
 		t.Fatalf("conversation %+v, want queued", conv)
 	}
-	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/follow-up", conv.ID), cust, map[string]string{"email": "dora@example.com"}, http.StatusOK, nil)
+	var got struct {
+		FollowUpEmail   string `json:"follow_up_email"`
+		FollowUpByEmail bool   `json:"follow_up_by_email"`
+	}
+	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/follow-up", conv.ID), cust, map[string]string{"email": "dora@example.com"}, http.StatusOK, &got)
+	if got.FollowUpEmail != "dora@example.com" || got.FollowUpByEmail != (e.app.Mail != nil) {
+		t.Errorf("after the follow-up: %+v, want follow_up_by_email %v", got, e.app.Mail != nil)
+	}
 	msgs := e.messages(t, cust, conv.ID)
 	notice = msgs[len(msgs)-1].Body
 	ana, _ = e.login(t, "ana@acme.test", "demo")
