@@ -19,6 +19,8 @@ import (
 	"github.com/tandem-desk/tandem/internal/bus"
 	"github.com/tandem-desk/tandem/internal/config"
 	"github.com/tandem-desk/tandem/internal/desk"
+	"github.com/tandem-desk/tandem/internal/mail"
+	"github.com/tandem-desk/tandem/internal/mail/outbox"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/triage"
 	"github.com/tandem-desk/tandem/internal/web"
@@ -37,6 +39,8 @@ type App struct {
 	Log     *slog.Logger
 	// Webhooks sends the workspaces' events to their endpoints.
 	Webhooks *webhooks.Sender
+	// Mail sends follow-up emails; nil when no SMTP server is configured.
+	Mail *outbox.Sender
 }
 
 // Open builds an App over the database of cfg (PostgreSQL with --db, else
@@ -64,9 +68,35 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, fmt.Errorf("load the triage model: %w", err)
 	}
 	hooks := webhooks.NewSender(webhooks.Options{Store: st, Bus: b, Logger: log, AllowPrivateNetworks: cfg.WebhookAllowPrivate})
+	mailer, err := openMail(cfg, st, log)
+	if err != nil {
+		b.Close()
+		st.Close()
+		return nil, err
+	}
+	mailOpts := desk.MailOptions{Enabled: mailer != nil, Delay: cfg.MailDelay}
+	if mailer != nil {
+		mailOpts.Notify = mailer.Notify // wakes this node's sender; other nodes' find the mail within a poll
+	}
 	d := desk.New(desk.Options{Store: st, Bus: b, Logger: log, Triage: engine, OnEvents: hooks.Notify,
-		Assistant: assistantOptions(cfg), WebhooksAllowPrivate: cfg.WebhookAllowPrivate})
-	return &App{Store: st, Bus: b, Desk: d, Handler: withDemoBackend(web.Handler(d, st, log), st), Log: log, Webhooks: hooks}, nil
+		Assistant: assistantOptions(cfg), Mail: mailOpts, WebhooksAllowPrivate: cfg.WebhookAllowPrivate})
+	return &App{Store: st, Bus: b, Desk: d, Handler: withDemoBackend(web.Handler(d, st, log), st), Log: log, Webhooks: hooks, Mail: mailer}, nil
+}
+
+// openMail builds the follow-up mail sender cfg asks for, or nil when mail is off.
+func openMail(cfg config.Config, st *store.Store, log *slog.Logger) (*outbox.Sender, error) {
+	if !cfg.MailEnabled() {
+		return nil, nil
+	}
+	server, err := mail.ParseURL(cfg.SMTPURL)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp-url: %w", err)
+	}
+	from, err := mail.ParseAddress(cfg.MailFrom)
+	if err != nil {
+		return nil, fmt.Errorf("--mail-from: %w", err)
+	}
+	return outbox.New(outbox.Options{Store: st, Client: &mail.Client{Server: server}, From: from, Logger: log}), nil
 }
 
 // Close releases the bus and the database.
@@ -75,13 +105,22 @@ func (a *App) Close() error {
 	return errors.Join(berr, a.Store.Close())
 }
 
-// RunWorkers runs what works in the background — the dispatcher and the
-// webhook sender — until ctx ends.
+// RunWorkers runs what works in the background — the dispatcher, the
+// webhook sender and, with mail configured, the mail sender — until ctx ends.
 func (a *App) RunWorkers(ctx context.Context) error {
-	errs := make(chan error, 2)
-	go func() { errs <- a.Desk.Run(ctx) }()
-	go func() { errs <- a.Webhooks.Run(ctx) }()
-	return errors.Join(<-errs, <-errs)
+	workers := []func(context.Context) error{a.Desk.Run, a.Webhooks.Run}
+	if a.Mail != nil {
+		workers = append(workers, a.Mail.Run)
+	}
+	errs := make(chan error, len(workers))
+	for _, run := range workers {
+		go func() { errs <- run(ctx) }()
+	}
+	var all []error
+	for range workers {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
 }
 
 const usage = `Tandem — customer support where an AI assistant and people work as one team.
@@ -199,7 +238,7 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("tandem listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "version", Version,
-		"db", a.Store.Dialect(), "bus", busName(cfg))
+		"db", a.Store.Dialect(), "bus", busName(cfg), "mail", a.Mail != nil)
 	if info != nil {
 		info.Print(stdout, cfg.PublicURL)
 	}

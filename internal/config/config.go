@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tandem-desk/tandem/internal/mail"
 )
 
 // Config is everything a `tandem serve` or `tandem demo` process needs.
@@ -47,7 +49,19 @@ type Config struct {
 	// WebhookAllowPrivate lets webhook endpoints be on loopback, private
 	// or other non-public addresses; refused by default (SSRF guard).
 	WebhookAllowPrivate bool
+	// SMTPURL is the server follow-up emails go through
+	// (smtp://user:pass@host:587, STARTTLS when offered; smtps://…:465,
+	// implicit TLS); empty means no email is sent. MailFrom is the sender
+	// ("Acme Support <support@example.com>"), required with SMTPURL.
+	SMTPURL  string
+	MailFrom string
+	// MailDelay is how long after an agent's reply its follow-up email
+	// waits for further replies to go out with it.
+	MailDelay time.Duration
 }
+
+// MailEnabled reports whether follow-up emails are sent.
+func (c Config) MailEnabled() bool { return c.SMTPURL != "" }
 
 // DBPath is the SQLite database file under the data directory.
 func (c Config) DBPath() string { return filepath.Join(c.DataDir, "tandem.db") }
@@ -112,6 +126,15 @@ var options = []option{
 	}},
 	{"webhook-allow-private", "TANDEM_WEBHOOK_ALLOW_PRIVATE", "let webhooks go to localhost and private networks (10.x, 192.168.x, …); off, webhooks reach public addresses only", func(fs *flag.FlagSet, c *Config) {
 		fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "")
+	}},
+	{"smtp-url", "TANDEM_SMTP_URL", "SMTP server for follow-up emails: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465; off when empty (follow-up addresses are only recorded)", func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.SMTPURL, "smtp-url", "", "")
+	}},
+	{"mail-from", "TANDEM_MAIL_FROM", "sender of follow-up emails, e.g. \"Acme Support <support@example.com>\" (required with --smtp-url)", func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.MailFrom, "mail-from", "", "")
+	}},
+	{"mail-delay", "TANDEM_MAIL_DELAY", "how long a follow-up email waits for more replies to the same conversation to go out with it", func(fs *flag.FlagSet, c *Config) {
+		fs.DurationVar(&c.MailDelay, "mail-delay", time.Minute, "")
 	}},
 }
 
@@ -189,6 +212,24 @@ func (c *Config) validate() error {
 	}
 	if c.LLMTimeout < 0 || c.ActionTimeout < 0 {
 		errs = append(errs, errors.New("--llm-timeout and --action-timeout must not be negative"))
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.ParseURL(c.SMTPURL); err != nil {
+			errs = append(errs, fmt.Errorf("--smtp-url %q: %v", redactURL(c.SMTPURL), err))
+		}
+		if strings.TrimSpace(c.MailFrom) == "" {
+			errs = append(errs, errors.New(`--mail-from is required with --smtp-url (e.g. "Acme Support <support@example.com>")`))
+		}
+	}
+	if c.MailFrom != "" {
+		if c.SMTPURL == "" {
+			errs = append(errs, errors.New("--mail-from needs --smtp-url: without a server no email is sent"))
+		} else if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+			errs = append(errs, fmt.Errorf("--mail-from %q: want an address such as \"Acme Support <support@example.com>\"", c.MailFrom))
+		}
+	}
+	if c.MailDelay < 0 {
+		errs = append(errs, errors.New("--mail-delay must not be negative"))
 	}
 	if c.PublicURL == "" {
 		host, port, _ := net.SplitHostPort(c.Addr)

@@ -44,6 +44,12 @@ func TestInvalidConfigIsAClearError(t *testing.T) {
 		{nil, map[string]string{"TANDEM_LOG_FORMAT": "xml"}, "--log-format"},
 		{nil, map[string]string{"TANDEM_SHUTDOWN_TIMEOUT": "soon"}, "TANDEM_SHUTDOWN_TIMEOUT"},
 		{[]string{"extra"}, nil, "unexpected argument"},
+		{[]string{"--smtp-url", "http://mail.example.com", "--mail-from", "a@example.com"}, nil, "--smtp-url"},
+		{[]string{"--smtp-url", "smtp://mail.example.com"}, nil, "--mail-from is required"},
+		{[]string{"--mail-from", "a@example.com"}, nil, "--mail-from needs --smtp-url"},
+		{nil, map[string]string{"TANDEM_SMTP_URL": "smtp://mail.example.com", "TANDEM_MAIL_FROM": "not an address"}, "--mail-from"},
+		{nil, map[string]string{"TANDEM_SMTP_URL": "smtp://mail.example.com", "TANDEM_MAIL_FROM": "a@example.com\r\nBcc: b@example.com"}, "--mail-from"},
+		{[]string{"--smtp-url", "smtp://mail.example.com", "--mail-from", "a@example.com", "--mail-delay", "-1s"}, nil, "--mail-delay"},
 	}
 	for _, tc := range tests {
 		_, err := config.Parse("serve", "", tc.args, env(tc.env), &bytes.Buffer{})
@@ -59,9 +65,27 @@ func TestHelpNamesEveryFlagAndVariable(t *testing.T) {
 	if !errors.Is(err, config.ErrHelp) {
 		t.Fatalf("err = %v, want ErrHelp", err)
 	}
-	for _, want := range []string{"tandem demo", "Runs the demo.", "--addr", "TANDEM_ADDR", "--data-dir", "TANDEM_DATA_DIR", "--log-level", "TANDEM_LOG_LEVEL", "--shutdown-timeout"} {
+	for _, want := range []string{"tandem demo", "Runs the demo.", "--addr", "TANDEM_ADDR", "--data-dir", "TANDEM_DATA_DIR", "--log-level", "TANDEM_LOG_LEVEL", "--shutdown-timeout", "--smtp-url", "TANDEM_SMTP_URL", "--mail-from", "TANDEM_MAIL_FROM", "--mail-delay"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+func TestMailConfig(t *testing.T) {
+	c, err := config.Parse("serve", "", nil, env(nil), &bytes.Buffer{})
+	if err != nil || c.MailEnabled() || c.MailDelay != time.Minute {
+		t.Fatalf("mail by default: enabled %v, delay %v (%v); want off, 1m", c.MailEnabled(), c.MailDelay, err)
+	}
+	c, err = config.Parse("serve", "", []string{"--mail-delay", "0s"}, env(map[string]string{
+		"TANDEM_SMTP_URL": "smtps://u:secret@mail.example.com", "TANDEM_MAIL_FROM": "Acme Support <support@example.com>",
+	}), &bytes.Buffer{})
+	if err != nil || !c.MailEnabled() || c.SMTPURL != "smtps://u:secret@mail.example.com" || c.MailFrom != "Acme Support <support@example.com>" || c.MailDelay != 0 {
+		t.Fatalf("mail from env and flags: %+v (%v)", c, err)
+	}
+	// A password never shows in an error.
+	_, err = config.Parse("serve", "", []string{"--smtp-url", "smtp://u:secret@mail.example.com/x", "--mail-from", "a@example.com"}, env(nil), &bytes.Buffer{})
+	if err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("error %v: want one without the password", err)
 	}
 }

@@ -137,6 +137,11 @@ func (d *Desk) PostMessage(ctx context.Context, a Actor, id int64, clientID, bod
 			return nil, false, err
 		}
 		nm.AuthorKind, nm.AuthorID, nm.AuthorName = model.AuthorAgent, &a.AgentID, agent.Name
+		if !internal {
+			if nm.FollowUpMail, err = d.followUpMail(ctx, conv, agent.Name, nm.Body); err != nil {
+				return nil, false, err
+			}
+		}
 	}
 	wasQueued := conv.Status == model.StatusQueued
 	msg, after, created, err := d.store.AddMessage(ctx, nm, d.now())
@@ -144,6 +149,9 @@ func (d *Desk) PostMessage(ctx context.Context, a Actor, id int64, clientID, bod
 		return nil, false, err
 	}
 	d.changed(a.WorkspaceID)
+	if created && nm.FollowUpMail != nil && d.mail.Notify != nil {
+		d.mail.Notify()
+	}
 	if a.Kind == KindCustomer {
 		switch {
 		case after.Status == model.StatusAI && (created || awaitingReply(after, msg)):

@@ -76,6 +76,21 @@ type Options struct {
 	// (localhost, 10.0.0.0/8, …); refused by default, as the sender refuses
 	// to connect to them (webhooks.Options.AllowPrivateNetworks).
 	WebhooksAllowPrivate bool
+	// Mail says whether follow-up emails are sent (see MailOptions).
+	Mail MailOptions
+}
+
+// MailOptions configure follow-up email. A customer who leaves an address
+// while nobody is online is emailed the agents' public replies, until they
+// write in the chat again; replies written within Delay of the first one
+// go out as one email. Disabled, the address is only recorded for the
+// team, and the customer is not promised an email.
+type MailOptions struct {
+	Enabled bool
+	Delay   time.Duration
+	// Notify is told, without blocking, that a reply may have enqueued an
+	// email (the mail sender listens); optional.
+	Notify func()
 }
 
 // Desk runs the use cases. Create it with New and start dispatch with Run.
@@ -98,6 +113,7 @@ type Desk struct {
 	cluster  clusterState
 	assist   assistantDeps
 	onEvents func(workspaceID int64)
+	mail     MailOptions
 	typing   typingBoard // transient "is typing" notices (typing.go)
 }
 
@@ -105,7 +121,7 @@ type Desk struct {
 func New(o Options) *Desk {
 	d := &Desk{
 		store: o.Store, bus: o.Bus, log: o.Logger, triage: o.Triage,
-		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL, onEvents: o.OnEvents,
+		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL, onEvents: o.OnEvents, mail: o.Mail,
 		kb: map[int64]*knowledgeBase{}, webhooksAllowPrivate: o.WebhooksAllowPrivate,
 	}
 	clock := o.Now

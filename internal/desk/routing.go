@@ -536,7 +536,10 @@ func (d *Desk) UpdateAgent(ctx context.Context, a Actor, id int64, p AgentProfil
 // FollowUp records the email a waiting customer wants to be answered at,
 // when nobody can take the conversation now. The conversation stays in the
 // queue and is served when someone comes online; the customer sees a
-// confirmation in the conversation.
+// confirmation in the conversation. With mail enabled, the agents' public
+// replies are then emailed to the address until the customer writes in
+// the chat again (see MailOptions); without, the confirmation promises no
+// email: the address is only there for the team.
 func (d *Desk) FollowUp(ctx context.Context, a Actor, id int64, email string) (*model.Conversation, error) {
 	conv, err := d.conversationFor(ctx, a, id)
 	if err != nil {
@@ -560,7 +563,7 @@ func (d *Desk) FollowUp(ctx context.Context, a Actor, id int64, email string) (*
 		}
 		_, _, _, err = d.store.AddMessage(ctx, store.NewMessage{
 			WorkspaceID: a.WorkspaceID, ConversationID: id, AuthorKind: model.AuthorSystem,
-			Body: fmt.Sprintf("Thanks — we'll answer here as soon as someone is online, and email you at %s.", email),
+			Body: followUpNotice(d.mail.Enabled, email),
 		}, d.now())
 		if err != nil {
 			return nil, err
@@ -568,6 +571,38 @@ func (d *Desk) FollowUp(ctx context.Context, a Actor, id int64, email string) (*
 		d.changed(a.WorkspaceID)
 	}
 	return d.Conversation(ctx, a, id)
+}
+
+// followUpNotice is the confirmation a customer gets for a follow-up
+// address: it promises an email only when Tandem sends one.
+func followUpNotice(mailEnabled bool, email string) string {
+	if mailEnabled {
+		return fmt.Sprintf("Thanks — we'll answer here as soon as someone is online, and email you at %s.", email)
+	}
+	return fmt.Sprintf("Thanks — we'll answer here as soon as someone is online. Our team has your email address, %s, if they need to reach you.", email)
+}
+
+// followUpMail is the email an agent's public reply owes a customer who
+// left a follow-up address, or nil when there is none to send. The store
+// decides, in the reply's transaction, whether the customer is still away.
+func (d *Desk) followUpMail(ctx context.Context, conv *model.Conversation, agentName, body string) (*store.FollowUpMail, error) {
+	if !d.mail.Enabled {
+		return nil, nil
+	}
+	email, err := d.store.FollowUpEmail(ctx, conv.WorkspaceID, conv.ID)
+	if err != nil || email == "" {
+		return nil, err
+	}
+	ws, err := d.store.WorkspaceByID(ctx, conv.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return &store.FollowUpMail{
+		Subject: "Re: your conversation with " + ws.Name,
+		Intro:   fmt.Sprintf("Hello,\n\nYou asked us to email you when someone from %s answered in the chat.\n\n", ws.Name),
+		Part:    agentName + " wrote:\n\n" + body,
+		Due:     d.now().Add(d.mail.Delay),
+	}, nil
 }
 
 // decorateRouting adds what routing knows of a conversation: where it
@@ -578,6 +613,7 @@ func (d *Desk) decorateRouting(ctx context.Context, conv *model.Conversation) er
 		return err
 	}
 	conv.FollowUpEmail = email
+	conv.FollowUpByEmail = d.mail.Enabled
 	if conv.Status == model.StatusQueued {
 		if conv.Queue, err = d.queueInfo(ctx, conv); err != nil {
 			return err

@@ -195,6 +195,10 @@ type Conversation struct {
 	// FollowUpEmail is where the customer asked to be answered when
 	// nobody could take the conversation at once.
 	FollowUpEmail string `json:"follow_up_email,omitempty"`
+	// FollowUpByEmail is true when this server emails the agents' replies
+	// to a follow-up address (mail is configured); otherwise the address
+	// is only kept for the team.
+	FollowUpByEmail bool `json:"follow_up_by_email,omitempty"`
 	// ResolvedBy is "assistant" while the conversation stands resolved by
 	// the customer's "yes, that answered my question".
 	ResolvedBy string `json:"resolved_by,omitempty"`

@@ -24,6 +24,9 @@ type NewMessage struct {
 	// ClientID makes a retried send idempotent; empty means no key.
 	ClientID string
 	Citation *model.Citation
+	// FollowUpMail, on a public agent message, emails it to a customer who
+	// left a follow-up address (see FollowUpMail); nil: no email.
+	FollowUpMail *FollowUpMail
 }
 
 const messageColumns = `id, workspace_id, conversation_id, seq, author_kind, author_id, author_name, body, internal,
@@ -103,6 +106,11 @@ func (s *Store) AddMessage(ctx context.Context, m NewMessage, now time.Time) (ms
 			return err
 		}
 		created = true
+		if m.FollowUpMail != nil && m.AuthorKind == model.AuthorAgent && !m.Internal {
+			if err := s.enqueueFollowUp(ctx, tx, cur.ID, m.FollowUpMail, now); err != nil {
+				return err
+			}
+		}
 		conv, err = conversationByID(ctx, s, tx, m.WorkspaceID, m.ConversationID)
 		return err
 	})

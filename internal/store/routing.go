@@ -144,7 +144,8 @@ func (s *Store) SetFollowUpEmail(ctx context.Context, workspaceID, conversationI
 		if cur.Status == model.StatusClosed {
 			return fmt.Errorf("conversation is closed: %w", ErrConflict)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET follow_up_email = ?, updated_at = ? WHERE id = ?`),
+		// follow_up_seq: a customer message after it means they are back in the chat.
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET follow_up_email = ?, follow_up_seq = last_seq, updated_at = ? WHERE id = ?`),
 			email, micros(now), conversationID); err != nil {
 			return err
 		}

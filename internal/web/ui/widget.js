@@ -55,6 +55,7 @@
       messages: 'Messages', powered: 'Powered by Tandem', assistant: '{title} assistant', agent: 'Support agent', source: 'Source: ',
       feedbackQ: 'Did this answer your question?', yes: 'Yes', no: 'No', glad: 'Thanks — glad that helped!',
       followQ: "Leave your email and we'll also write to you there:", followBtn: 'Email me', followLabel: 'Your email address',
+      followQNoMail: 'Leave your email so our team can reach you:', followBtnNoMail: 'Leave my email', keptEmail: ' Our team has your email address, {email}.',
       followBad: 'Please check the email address.', followFail: "We couldn't save your email just now. Please try again.",
       nobody: "Nobody is online right now who can help. You're number {n} in line, and we'll answer here as soon as someone is — you can leave this page and come back.",
       alsoEmail: " We'll also email you at {email}.", inLine: "You're number {n} in line — expected wait {wait}",
@@ -78,6 +79,7 @@
       messages: 'Meddelanden', powered: 'Drivs av Tandem', assistant: '{title}s assistent', agent: 'Supportmedarbetare', source: 'Källa: ',
       feedbackQ: 'Besvarade det här din fråga?', yes: 'Ja', no: 'Nej', glad: 'Tack — skönt att det hjälpte!',
       followQ: 'Lämna din e-postadress så skriver vi till dig där också:', followBtn: 'Mejla mig', followLabel: 'Din e-postadress',
+      followQNoMail: 'Lämna din e-postadress så att vårt team kan nå dig:', followBtnNoMail: 'Lämna e-post', keptEmail: ' Vårt team har din e-postadress, {email}.',
       followBad: 'Kontrollera e-postadressen.', followFail: 'Vi kunde inte spara din e-postadress just nu. Försök igen.',
       nobody: 'Just nu är ingen som kan hjälpa till online. Du är nummer {n} i kön, och vi svarar här så snart någon är det — du kan lämna sidan och komma tillbaka.',
       alsoEmail: ' Vi mejlar dig också på {email}.', inLine: 'Du är nummer {n} i kön — förväntad väntetid {wait}',
@@ -101,6 +103,7 @@
       messages: 'Nachrichten', powered: 'Bereitgestellt von Tandem', assistant: '{title}-Assistent', agent: 'Support-Mitarbeiter', source: 'Quelle: ',
       feedbackQ: 'Hat das Ihre Frage beantwortet?', yes: 'Ja', no: 'Nein', glad: 'Danke — schön, dass es geholfen hat!',
       followQ: 'Hinterlassen Sie Ihre E-Mail-Adresse, dann schreiben wir Ihnen auch dorthin:', followBtn: 'Per E-Mail', followLabel: 'Ihre E-Mail-Adresse',
+      followQNoMail: 'Hinterlassen Sie Ihre E-Mail-Adresse, damit unser Team Sie erreichen kann:', followBtnNoMail: 'Adresse hinterlassen', keptEmail: ' Unser Team hat Ihre E-Mail-Adresse, {email}.',
       followBad: 'Bitte prüfen Sie die E-Mail-Adresse.', followFail: 'Wir konnten Ihre E-Mail-Adresse gerade nicht speichern. Bitte versuchen Sie es erneut.',
       nobody: 'Gerade ist niemand online, der helfen kann. Sie sind Nummer {n} in der Warteschlange, und wir antworten hier, sobald jemand da ist — Sie können die Seite verlassen und später zurückkommen.',
       alsoEmail: ' Wir schreiben Ihnen auch an {email}.', inLine: 'Sie sind Nummer {n} in der Warteschlange — voraussichtliche Wartezeit {wait}',
@@ -124,6 +127,7 @@
       messages: 'Mensajes', powered: 'Con la tecnología de Tandem', assistant: 'Asistente de {title}', agent: 'Agente de soporte', source: 'Fuente: ',
       feedbackQ: '¿Ha respondido esto a tu pregunta?', yes: 'Sí', no: 'No', glad: '¡Gracias! Nos alegra que te haya servido.',
       followQ: 'Déjanos tu correo y también te escribiremos allí:', followBtn: 'Escríbeme', followLabel: 'Tu correo electrónico',
+      followQNoMail: 'Déjanos tu correo para que nuestro equipo pueda contactarte:', followBtnNoMail: 'Dejar mi correo', keptEmail: ' Nuestro equipo tiene tu correo, {email}.',
       followBad: 'Revisa la dirección de correo.', followFail: 'No hemos podido guardar tu correo. Inténtalo de nuevo.',
       nobody: 'Ahora mismo no hay nadie conectado que pueda ayudarte. Eres el número {n} en la cola y te responderemos aquí en cuanto haya alguien; puedes salir de esta página y volver más tarde.',
       alsoEmail: ' También te escribiremos a {email}.', inLine: 'Eres el número {n} en la cola — espera estimada {wait}',
@@ -147,6 +151,7 @@
       messages: 'Messages', powered: 'Propulsé par Tandem', assistant: 'Assistant {title}', agent: 'Conseiller', source: 'Source : ',
       feedbackQ: 'Cela a-t-il répondu à votre question ?', yes: 'Oui', no: 'Non', glad: 'Merci — ravi que cela vous ait aidé !',
       followQ: 'Laissez votre e-mail et nous vous écrirons aussi à cette adresse :', followBtn: 'M’écrire', followLabel: 'Votre adresse e-mail',
+      followQNoMail: 'Laissez votre e-mail pour que notre équipe puisse vous joindre :', followBtnNoMail: 'Laisser mon e-mail', keptEmail: ' Notre équipe a votre adresse e-mail, {email}.',
       followBad: 'Veuillez vérifier l’adresse e-mail.', followFail: 'Impossible d’enregistrer votre e-mail pour le moment. Veuillez réessayer.',
       nobody: 'Personne ne peut vous aider en ligne pour le moment. Vous êtes numéro {n} dans la file, et nous vous répondrons ici dès que quelqu’un sera disponible — vous pouvez quitter cette page et revenir plus tard.',
       alsoEmail: ' Nous vous écrirons aussi à {email}.', inLine: 'Vous êtes numéro {n} dans la file — attente estimée {wait}',
@@ -275,10 +280,12 @@
     required: true,
   });
   const followBtn = h('button', { type: 'submit' }, t('followBtn'));
+  // Without an email server the address only reaches the team: no promise of an email.
+  const followQ = h('span', { class: 'fu-q' }, t('followQ'));
   const followEl = h(
     'form',
     { class: 'follow-up', hidden: true },
-    h('span', { class: 'fu-q' }, t('followQ')),
+    followQ,
     followEmail,
     followBtn,
   );
@@ -494,6 +501,9 @@
   // ---- conversation and messages --------------------------------------------------------------
 
   let conv = null; // the current Conversation, as last seen
+  // Whether the server emails replies to a follow-up address. Stream
+  // events carry the bare conversation, so once seen it stays known.
+  let mailOn = false;
   let msgSeq = 0; // highest message seq rendered for the current conversation
   const byID = new Map(); // message id → element
   const pending = new Map(); // client_id → element, for messages not yet echoed by the server
@@ -694,12 +704,13 @@
 
   function setConv(c) {
     conv = c;
+    if (c.follow_up_by_email) mailOn = true;
     pruneFeedback();
     const s = c.status;
     if (s === 'queued') {
       const q = c.queue;
       if (q && q.agents_online === 0) {
-        const also = c.follow_up_email ? t('alsoEmail', { email: c.follow_up_email }) : '';
+        const also = c.follow_up_email ? t(mailOn ? 'alsoEmail' : 'keptEmail', { email: c.follow_up_email }) : '';
         setStatus(t('nobody', { n: q.position || 1 }) + also, 'waiting');
       } else if (q && q.position) {
         const secs = q.expected_wait_seconds || 0;
@@ -716,6 +727,8 @@
       setStatus(null);
     }
     followEl.hidden = !(s === 'queued' && c.queue && c.queue.agents_online === 0 && !c.follow_up_email);
+    followQ.textContent = t(mailOn ? 'followQ' : 'followQNoMail');
+    followBtn.textContent = t(mailOn ? 'followBtn' : 'followBtnNoMail');
     syncRating(c); // after resolution: the 1–5 rating (rating section below)
     if (s !== 'assigned') hideTyping();
     // The stream says where the customer stands (conversation.queue_updated); this is a fallback.

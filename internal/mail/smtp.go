@@ -1,0 +1,195 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/smtp"
+	"net/textproto"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Server is an SMTP server to send through.
+type Server struct {
+	Host string
+	Port string
+	// ImplicitTLS: TLS from the first byte (smtps://, port 465). Otherwise
+	// the connection is upgraded with STARTTLS whenever the server offers it.
+	ImplicitTLS bool
+	// Username and Password, when set, log in with AUTH PLAIN — only over
+	// TLS, or to a server on this machine.
+	Username, Password string
+}
+
+// ParseURL reads smtp://[user:pass@]host[:port] (port 587 by default,
+// STARTTLS when offered) or smtps://[user:pass@]host[:port] (implicit TLS,
+// port 465 by default). Port 465 means implicit TLS with either scheme.
+func ParseURL(raw string) (Server, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Server{}, fmt.Errorf("want smtp://user:pass@host:587 or smtps://user:pass@host:465: %v", redactErr(err))
+	}
+	var s Server
+	switch u.Scheme {
+	case "smtp":
+		s.Port = "587"
+	case "smtps":
+		s.Port, s.ImplicitTLS = "465", true
+	default:
+		return Server{}, errors.New("want an smtp:// or smtps:// URL")
+	}
+	s.Host = u.Hostname()
+	if s.Host == "" {
+		return Server{}, errors.New("the URL names no host")
+	}
+	if p := u.Port(); p != "" {
+		s.Port = p
+	}
+	if s.Port == "465" {
+		s.ImplicitTLS = true
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return Server{}, errors.New("want no path, query or fragment after host:port")
+	}
+	if u.User != nil {
+		s.Username = u.User.Username()
+		s.Password, _ = u.User.Password()
+	}
+	return s, nil
+}
+
+// redactErr keeps a password out of a url.Parse error.
+func redactErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Addr is host:port.
+func (s Server) Addr() string { return net.JoinHostPort(s.Host, s.Port) }
+
+func (s Server) local() bool {
+	if s.Host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(s.Host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Client sends messages through one SMTP server, one connection per message.
+type Client struct {
+	Server Server
+	// Timeout bounds a whole send, from dial to QUIT (30 s when zero).
+	Timeout time.Duration
+	// TLS configures TLS (the server name is set); nil means the defaults.
+	TLS *tls.Config
+	// HelloName is sent in EHLO; the host name when empty.
+	HelloName string
+}
+
+// Error is an SMTP server's refusal: its reply code and text.
+type Error = textproto.Error
+
+// Permanent reports whether err means trying again will not help: a 5xx
+// reply (such as 550 no such user) or a message that cannot be sent as is.
+// Network errors and 4xx replies are temporary.
+func Permanent(err error) bool {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code >= 500 && te.Code < 600
+	}
+	return errors.Is(err, ErrInvalid)
+}
+
+// Send delivers msg (as Message.Bytes renders it) from from to to.
+func (c *Client) Send(ctx context.Context, from, to string, msg []byte) error {
+	if strings.ContainsAny(from+to, "\r\n") {
+		return fmt.Errorf("%w: an envelope address has a line break", ErrInvalid)
+	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.TLS != nil {
+		tlsConf = c.TLS.Clone()
+	}
+	tlsConf.ServerName = c.Server.Host
+	dialer := &net.Dialer{}
+	var conn net.Conn
+	var err error
+	if c.Server.ImplicitTLS {
+		conn, err = (&tls.Dialer{NetDialer: dialer, Config: tlsConf}).DialContext(ctx, "tcp", c.Server.Addr())
+	} else {
+		conn, err = dialer.DialContext(ctx, "tcp", c.Server.Addr())
+	}
+	if err != nil {
+		return fmt.Errorf("mail: connect to %s: %w", c.Server.Addr(), err)
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	// Shutdown or timeout interrupts whatever read or write is blocked.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	sc, err := smtp.NewClient(conn, c.Server.Host)
+	if err != nil {
+		return fmt.Errorf("mail: greeting: %w", err)
+	}
+	defer sc.Close()
+	hello := c.HelloName
+	if hello == "" {
+		if hello, err = os.Hostname(); err != nil || hello == "" {
+			hello = "localhost"
+		}
+	}
+	if err := sc.Hello(hello); err != nil {
+		return fmt.Errorf("mail: EHLO: %w", err)
+	}
+	secure := c.Server.ImplicitTLS
+	if !secure {
+		if ok, _ := sc.Extension("STARTTLS"); ok {
+			if err := sc.StartTLS(tlsConf); err != nil {
+				return fmt.Errorf("mail: STARTTLS: %w", err)
+			}
+			secure = true
+		}
+	}
+	if c.Server.Username != "" {
+		if !secure && !c.Server.local() {
+			return fmt.Errorf("mail: %s offers no STARTTLS: refusing to send the password in clear text (use smtps:// or a server with TLS)", c.Server.Addr())
+		}
+		if err := sc.Auth(smtp.PlainAuth("", c.Server.Username, c.Server.Password, c.Server.Host)); err != nil {
+			return fmt.Errorf("mail: AUTH: %w", err)
+		}
+	}
+	if err := sc.Mail(from); err != nil {
+		return fmt.Errorf("mail: MAIL FROM: %w", err)
+	}
+	if err := sc.Rcpt(to); err != nil {
+		return fmt.Errorf("mail: RCPT TO: %w", err)
+	}
+	w, err := sc.Data()
+	if err != nil {
+		return fmt.Errorf("mail: DATA: %w", err)
+	}
+	if _, err := w.Write(msg); err != nil {
+		return fmt.Errorf("mail: DATA: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("mail: DATA: %w", err)
+	}
+	// The message is accepted; a failed QUIT changes nothing.
+	_ = sc.Quit()
+	return nil
+}
