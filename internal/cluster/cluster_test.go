@@ -101,6 +101,7 @@ func TestChatAcrossNodes(t *testing.T) {
 // owners, and no agent ever holding more than their capacity.
 func TestDispatchAcrossNodesNeverDoubles(t *testing.T) {
 	c := newCluster(t, 3, 30*time.Second)
+	admin := c.admin(c.nodes[0]) // offline: never offered anything
 	type agentOn struct {
 		token string
 		id    int64
@@ -180,7 +181,10 @@ func TestDispatchAcrossNodesNeverDoubles(t *testing.T) {
 		resolved, _ := c.store.Conversations(t.Context(), c.ws.ID, store.ConversationFilter{Status: model.StatusResolved})
 		return len(assigned()) == 8 && len(resolved) == 2
 	})
-	time.Sleep(500 * time.Millisecond) // let any stray offer show itself
+	// Let any stray offer show itself: the passes that could still make one
+	// are those planned on a view of the queue from before the ten were
+	// handled; wait until every node has finished those.
+	c.dispatchCaughtUp(admin)
 	replayDispatch(t, c, map[int64]int{agents[0].id: 2, agents[1].id: 2, agents[2].id: 2, agents[3].id: 2})
 	if refusals.Load() > 0 {
 		t.Errorf("%d accepts were refused: an offer was made that could not be honoured", refusals.Load())

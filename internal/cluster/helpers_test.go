@@ -257,6 +257,32 @@ func (c *cluster) admin(n *node) string {
 	return out.Token
 }
 
+// dispatchCaughtUp waits until every live node's dispatcher has finished
+// the passes it had begun when this was called (GET /api/v1/dispatch/passes,
+// as an admin). A node runs its passes one at a time, so then no pass
+// planned on a view of the queue older than the call is still under way
+// anywhere, and whatever offer such a pass made is in the event log. Passes
+// that begin later read everything that happened before the call.
+func (c *cluster) dispatchCaughtUp(adminToken string) {
+	c.t.Helper()
+	read := func(n *node) (started, finished uint64) {
+		c.t.Helper()
+		var p struct {
+			Started  uint64 `json:"started"`
+			Finished uint64 `json:"finished"`
+		}
+		call(c.t, n, "GET", "/api/v1/dispatch/passes", adminToken, nil, 200, &p)
+		return p.Started, p.Finished
+	}
+	for _, n := range c.alive() {
+		begun, _ := read(n)
+		eventually(c.t, wait, fmt.Sprintf("node %s to finish dispatch pass %d", n.name, begun), func() bool {
+			_, finished := read(n)
+			return finished >= begun
+		})
+	}
+}
+
 // customer opens a widget session on node n.
 func customer(t *testing.T, n *node) string {
 	t.Helper()

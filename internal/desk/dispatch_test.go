@@ -672,3 +672,28 @@ func TestQueuePriorityAndPositions(t *testing.T) {
 		t.Errorf("certification for an unknown workspace: %v", err)
 	}
 }
+
+// TestDispatchPassesCountsThePasses: the counters that show a node's
+// dispatcher has caught up are for admins, advance with the passes, and
+// never show more than one pass under way.
+func TestDispatchPassesCountsThePasses(t *testing.T) {
+	f := newFixture(t, time.Minute, nil)
+	agent := f.agent("ana", 1, model.AgentAvailable, "cards", "lang:en")
+	if _, err := f.d.DispatchPasses(agent); !errors.Is(err, desk.ErrForbidden) {
+		t.Fatalf("an agent read the pass counters: %v", err)
+	}
+	read := func() desk.DispatchPasses {
+		t.Helper()
+		p, err := f.d.DispatchPasses(f.admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Finished > p.Started || p.Started-p.Finished > 1 {
+			t.Fatalf("passes %+v: more than one under way, or more finished than started", p)
+		}
+		return p
+	}
+	before := read()
+	f.queue(model.ConversationTriage{Intent: "card_arrival", Language: "en"}, false)
+	eventually(t, "a pass begun after the kick to finish", func() bool { return read().Finished > before.Started })
+}

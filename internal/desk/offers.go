@@ -143,6 +143,9 @@ func (d *Desk) Run(ctx context.Context) error {
 		d.dispatchDirty(ctx)
 		wait := idleRecheck
 		if deadline, ok, err := d.store.NextOfferDeadline(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while reading: not a database error
+			}
 			d.log.Error("dispatch: next deadline", "err", err)
 			wait = time.Second // the database hiccuped: try again soon
 		} else if ok {

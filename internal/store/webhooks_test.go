@@ -40,6 +40,9 @@ func TestWebhookOutboxConcurrentNodes(t *testing.T) {
 		}
 		events := eventsAfter(t, s, ws.ID, eps[0].FromSeq, store.EventAudience{})
 		want := 2 * len(events)
+		if cur, err := s.WebhookCursor(ctx, ws.ID); err != nil || cur != 0 {
+			t.Fatalf("cursor before any fan-out: %d, %v; want 0", cur, err)
+		}
 
 		var mu sync.Mutex
 		created := 0
@@ -65,6 +68,9 @@ func TestWebhookOutboxConcurrentNodes(t *testing.T) {
 		}
 		if n, more, err := s.FanOutWebhooks(ctx, ws.ID, 7, everyEvent, at(time.Minute)); err != nil || n != 0 || more {
 			t.Fatalf("a further fan-out: %d, %v, %v", n, more, err)
+		}
+		if cur, err := s.WebhookCursor(ctx, ws.ID); err != nil || cur != head(t, s, ws.ID) {
+			t.Fatalf("cursor after the fan-out: %d, %v; want the head %d", cur, err, head(t, s, ws.ID))
 		}
 
 		claimed := map[int64]int{}

@@ -269,7 +269,11 @@ func TestSenderDeliversSignedEventsOnceAcrossNodes(t *testing.T) {
 				eventually(t, "3 public deliveries", func() bool { return delivered(pub) == 3 })
 				// Staff: both message.created, the note included.
 				eventually(t, "2 staff deliveries", func() bool { return delivered(staff) == 2 })
-				time.Sleep(300 * time.Millisecond) // nothing more may come
+				// Nothing more may come: wait until the senders have provably
+				// done all they will do for the events so far, then check.
+				eventually(t, "the senders to catch up with the event log", func() bool {
+					return caughtUp(t, s, ws.ID, map[int64]*receiver{ePub.ID: pub, eStaff.ID: staff})
+				})
 				checkDeliveries(t, pub, ePub.Secret, wantPub, 2)
 				checkDeliveries(t, staff, eStaff.Secret, []string{webhooks.TypeMessageCreated, webhooks.TypeMessageCreated}, 0)
 				var bodies []string
@@ -306,6 +310,48 @@ func TestSenderDeliversSignedEventsOnceAcrossNodes(t *testing.T) {
 			})
 		}
 	}
+}
+
+// caughtUp reports whether what the receivers got is all they will ever
+// get for the workspace's events so far (no more events being made):
+//   - the fan-out cursor is at the head of the event log, so every delivery
+//     those events are owed has been recorded, and no other will be;
+//   - every delivery is delivered, so none will be claimed and sent again;
+//   - each receiver saw exactly the attempts its deliveries' logs record, so
+//     no request was sent that was not recorded, nor recorded that was not
+//     received. (A second attempt at a delivery while a first is under way
+//     is what the claim's lease rules out; the store's tests check that.)
+func caughtUp(t *testing.T, s *store.Store, workspaceID int64, receivers map[int64]*receiver) bool {
+	t.Helper()
+	ctx := t.Context()
+	head, err := s.HeadSeq(ctx, workspaceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor, err := s.WebhookCursor(ctx, workspaceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cursor != head {
+		return false
+	}
+	for endpointID, r := range receivers {
+		list, err := s.WebhookDeliveries(ctx, workspaceID, endpointID, 0, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attempts := 0
+		for _, d := range list {
+			if d.Status != store.DeliveryDelivered {
+				return false
+			}
+			attempts += len(d.Log)
+		}
+		if len(r.list()) != attempts {
+			return false
+		}
+	}
+	return true
 }
 
 // delivered counts the distinct messages the receiver acknowledged.

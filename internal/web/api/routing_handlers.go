@@ -9,7 +9,8 @@ import (
 )
 
 // registerRouting adds routing's endpoints: the workspace's routing
-// settings, agents' routing profiles, the live queue, follow-up emails.
+// settings, agents' routing profiles, the live queue, follow-up emails, and
+// how far this node's dispatcher has got.
 func (a *API) registerRouting(h func(string, handlerFunc)) {
 	h("GET /api/v1/settings/routing", a.authed(a.routingSettings))
 	h("PUT /api/v1/settings/routing", a.authed(a.setRoutingSettings))
@@ -17,6 +18,19 @@ func (a *API) registerRouting(h func(string, handlerFunc)) {
 	h("PUT /api/v1/agents/{id}", a.authed(a.updateAgent))
 	h("GET /api/v1/queue", a.authed(a.queue))
 	h("POST /api/v1/conversations/{id}/follow-up", a.authed(a.followUp))
+	h("GET /api/v1/dispatch/passes", a.authed(a.dispatchPasses))
+}
+
+// dispatchPasses serves GET /api/v1/dispatch/passes: this node's dispatch
+// pass counters (see desk.DispatchPasses), so that a caller can tell when
+// the node's dispatcher has caught up.
+func (a *API) dispatchPasses(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	p, err := a.desk.DispatchPasses(act)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
 }
 
 func (a *API) routingSettings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
