@@ -88,7 +88,7 @@ func (d *Desk) enqueueKick(workspaceID int64) bool {
 func (d *Desk) consumeKicks(ctx context.Context) {
 	for ctx.Err() == nil {
 		if err := d.bus.Work(ctx, QueueDispatch, d.dispatchJob); err != nil {
-			d.log.Error("dispatch: work queue", "err", err)
+			d.dispatchError(ctx, "dispatch: work queue", "err", err)
 			select {
 			case <-ctx.Done():
 			case <-time.After(5 * time.Second):

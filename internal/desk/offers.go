@@ -169,7 +169,7 @@ func (d *Desk) Run(ctx context.Context) error {
 func (d *Desk) expire(ctx context.Context) {
 	expired, err := d.store.ExpireOffers(ctx, d.now())
 	if err != nil {
-		d.log.Error("dispatch: expire offers", "err", err)
+		d.dispatchError(ctx, "dispatch: expire offers", "err", err)
 		return
 	}
 	for _, o := range expired {
@@ -179,6 +179,17 @@ func (d *Desk) expire(ctx context.Context) {
 	}
 	// Agents who let too many offers in a row run out are set away.
 	d.autoAway(ctx, expired)
+}
+
+// dispatchError logs a failed step of a dispatch pass. A step cut short
+// because the dispatcher is stopping is not a failure: it is logged at
+// debug level (a node shutting down must not report database errors).
+func (d *Desk) dispatchError(ctx context.Context, msg string, args ...any) {
+	if ctx.Err() != nil {
+		d.log.Debug(msg+" (stopping)", args...)
+		return
+	}
+	d.log.Error(msg, args...)
 }
 
 func (d *Desk) markDirty(workspaceID int64) {

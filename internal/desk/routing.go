@@ -108,7 +108,7 @@ func (d *Desk) applyRescinds(ctx context.Context, workspaceID int64, rescinds []
 	for _, r := range rescinds {
 		o, err := d.store.RescindOffer(ctx, workspaceID, r.OfferID, now)
 		if err != nil {
-			d.log.Error("dispatch: rescind offer", "offer", r.OfferID, "err", err)
+			d.dispatchError(ctx, "dispatch: rescind offer", "offer", r.OfferID, "err", err)
 			continue
 		}
 		if o != nil {
@@ -137,7 +137,7 @@ func (d *Desk) recordWidenings(ctx context.Context, snap *routing.Snapshot, wide
 		rec := store.Widening{ConversationID: w.ConversationID, Ring: w.Ring, Skills: w.Skills, WaitedSeconds: int(now.Sub(c.QueuedAt).Seconds())}
 		ok, err := d.store.RecordWidening(ctx, c.WorkspaceID, rec, c.QueuedAt, now)
 		if err != nil {
-			d.log.Error("dispatch: record widening", "conversation", w.ConversationID, "err", err)
+			d.dispatchError(ctx, "dispatch: record widening", "conversation", w.ConversationID, "err", err)
 			continue
 		}
 		if ok {
@@ -159,7 +159,7 @@ func (d *Desk) autoAway(ctx context.Context, expired []*model.Offer) {
 		seen[k] = true
 		set, err := d.routingSettings(ctx, o.WorkspaceID)
 		if err != nil {
-			d.log.Error("dispatch: routing settings", "workspace", o.WorkspaceID, "err", err)
+			d.dispatchError(ctx, "dispatch: routing settings", "workspace", o.WorkspaceID, "err", err)
 			continue
 		}
 		if set.ExpiriesBeforeAway <= 0 {
@@ -167,7 +167,7 @@ func (d *Desk) autoAway(ctx context.Context, expired []*model.Offer) {
 		}
 		agent, away, err := d.store.SetAgentAwayAfterExpiries(ctx, o.WorkspaceID, o.AgentID, set.ExpiriesBeforeAway, d.now())
 		if err != nil {
-			d.log.Error("dispatch: set agent away", "agent", o.AgentID, "err", err)
+			d.dispatchError(ctx, "dispatch: set agent away", "agent", o.AgentID, "err", err)
 			continue
 		}
 		if away {
