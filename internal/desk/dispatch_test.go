@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -48,6 +50,9 @@ type fixture struct {
 	stop  func()
 	// clock is the desk's clock, also used for the rows the test writes.
 	clock func() time.Time
+	// log is the desk's logger; nil discards, unless DESK_TEST_LOG is set
+	// (then it goes to stderr, for a look at what the dispatcher did).
+	log *slog.Logger
 }
 
 var (
@@ -69,7 +74,13 @@ func triageEngine(t *testing.T) *triage.Engine {
 // timeout) and an admin, and starts the dispatcher. now may be nil (the wall clock).
 func newFixture(t *testing.T, timeout time.Duration, now func() time.Time) *fixture {
 	t.Helper()
-	f := &fixture{t: t, path: filepath.Join(t.TempDir(), "tandem.db"), clock: now}
+	return newLoggedFixture(t, timeout, now, nil)
+}
+
+// newLoggedFixture is newFixture with the desk logging to log.
+func newLoggedFixture(t *testing.T, timeout time.Duration, now func() time.Time, log *slog.Logger) *fixture {
+	t.Helper()
+	f := &fixture{t: t, path: filepath.Join(t.TempDir(), "tandem.db"), clock: now, log: log}
 	if now == nil {
 		f.clock = time.Now
 	}
@@ -88,7 +99,11 @@ func (f *fixture) open(now func() time.Time) {
 	st, err := store.OpenSQLite(context.Background(), f.path)
 	must(f.t, err)
 	f.st = st
-	f.d = desk.New(desk.Options{Store: st, Bus: bus.NewMemory(), Triage: triageEngine(f.t), Now: now})
+	lg := f.log
+	if lg == nil && os.Getenv("DESK_TEST_LOG") != "" {
+		lg = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	f.d = desk.New(desk.Options{Store: st, Bus: bus.NewMemory(), Triage: triageEngine(f.t), Now: now, Logger: lg})
 }
 
 // start runs the dispatcher until the test ends or restart stops it.
@@ -519,6 +534,51 @@ func TestRingsWidenOnTheRecord(t *testing.T) {
 	want := []string{model.EventConversationCreated, model.EventConversationQueued, model.EventConversationRingWidened, model.EventConversationRingWidened, model.EventOfferCreated}
 	if !slices.Equal(types, want) {
 		t.Errorf("events %v, want %v", types, want)
+	}
+}
+
+// slowWidenings is a log handler that moves the clock on by step whenever
+// the dispatcher records a widening: as if writing it took the database
+// that long.
+type slowWidenings struct {
+	c    *clock
+	step time.Duration
+}
+
+func (h slowWidenings) Enabled(context.Context, slog.Level) bool { return true }
+func (h slowWidenings) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h slowWidenings) WithGroup(string) slog.Handler            { return h }
+func (h slowWidenings) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "required skills widened" {
+		h.c.advance(h.step)
+	}
+	return nil
+}
+
+// TestOfferDeadlineCountsFromItsMaking: an agent's time to accept counts
+// from when the offer is made, however long the dispatch pass took to get
+// there. Here the pass that widens a conversation's rings and then offers
+// it spends longer than the accept deadline on the widening; the offer it
+// makes must still be open, not born expired and counted against the agent.
+func TestOfferDeadlineCountsFromItsMaking(t *testing.T) {
+	c := &clock{t: time.Date(2030, 5, 6, 9, 0, 0, 0, time.UTC)}
+	f := newLoggedFixture(t, 30*time.Second, c.now, slog.New(slowWidenings{c: c, step: time.Minute}))
+	ctx := t.Context()
+	gus := f.agent("gus", 1, model.AgentAvailable, "cards", "lang:en")
+	conv := f.queue(model.ConversationTriage{Intent: "card_payment_not_recognised", Sensitive: "fraud", Language: "en"}, false)
+	c.advance(61 * time.Second) // ring 2: any agent of the language, so gus
+	f.d.Kick(f.ws.ID)
+	db := f.rawDB()
+	var id, expires int64
+	eventually(t, "an offer of the conversation", func() bool {
+		err := db.QueryRow(`SELECT id, expires_at FROM offers WHERE conversation_id = ?`, conv.ID).Scan(&id, &expires)
+		return err == nil
+	})
+	if now := c.now(); !now.Before(time.UnixMicro(expires)) {
+		t.Errorf("offer %d was made expired: it runs out at %v, the clock is at %v", id, time.UnixMicro(expires).UTC(), now)
+	}
+	if _, _, err := f.d.AcceptOffer(ctx, gus, id); err != nil {
+		t.Errorf("accepting the offer at once: %v", err)
 	}
 }
 
