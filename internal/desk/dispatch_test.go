@@ -664,7 +664,9 @@ func TestAgentSetAwayAfterMissedOffers(t *testing.T) {
 // TestNobodyOnlineFollowUp: with nobody online who can help, the customer
 // is told so, may leave an email, and is served when someone comes online.
 func TestNobodyOnlineFollowUp(t *testing.T) {
-	f := newFixture(t, 30*time.Second, nil)
+	// A clock that stands still: the offer cannot run out before it is seen.
+	c := &clock{t: time.Date(2030, 5, 6, 9, 0, 0, 0, time.UTC)}
+	f := newFixture(t, 30*time.Second, c.now)
 	ctx := t.Context()
 	eva := f.agent("eva", 2, model.AgentOffline, "cards", "lang:en")
 	conv := f.queue(model.ConversationTriage{Intent: "card_arrival", Language: "en"}, false)
@@ -722,7 +724,10 @@ func TestNobodyOnlineFollowUp(t *testing.T) {
 // order — a VIP ahead of those who have not waited much longer — and each
 // customer's position follows it.
 func TestQueuePriorityAndPositions(t *testing.T) {
-	f := newFixture(t, 30*time.Second, nil)
+	// A clock that stands still: on the wall clock a slow machine could let
+	// the first conversation wait long enough to earn its way up.
+	c := &clock{t: time.Date(2030, 5, 6, 9, 0, 0, 0, time.UTC)}
+	f := newFixture(t, 30*time.Second, c.now)
 	ctx := t.Context()
 	plain := f.queue(model.ConversationTriage{Language: "en"}, false)
 	vip := f.queue(model.ConversationTriage{Language: "en"}, true)
