@@ -584,8 +584,11 @@ func (h slowWidenings) Handle(_ context.Context, r slog.Record) error {
 // makes must still be open, not born expired and counted against the agent.
 func TestOfferDeadlineCountsFromItsMaking(t *testing.T) {
 	c := &clock{t: time.Date(2030, 5, 6, 9, 0, 0, 0, time.UTC)}
-	f := newLoggedFixture(t, 30*time.Second, c.now, slog.New(slowWidenings{c: c, step: time.Minute}))
+	f := newLoggedFixture(t, 30*time.Second, c.now, slog.New(slowWidenings{c: c, step: 45 * time.Second}))
 	ctx := t.Context()
+	// With the fraud specialist on staff (offline), fraud stays required
+	// until ring 2: nobody is offered the conversation before the clock moves.
+	f.agent("fiona", 2, model.AgentOffline, "fraud", "lang:en")
 	gus := f.agent("gus", 1, model.AgentAvailable, "cards", "lang:en")
 	conv := f.queue(model.ConversationTriage{Intent: "card_payment_not_recognised", Sensitive: "fraud", Language: "en"}, false)
 	c.advance(61 * time.Second) // ring 2: any agent of the language, so gus
