@@ -241,7 +241,14 @@ func (d *Desk) dispatchWorkspace(ctx context.Context, workspaceID int64) error {
 	d.recordWidenings(ctx, &snap, res.Widened, now)
 	made, refused := 0, 0
 	for _, o := range res.Offers {
-		offer, err := d.store.CreateOfferInRing(ctx, workspaceID, o.ConversationID, o.AgentID, o.Ring, o.ExpiresAt, now)
+		// The agent's time to accept counts from when the offer is made, not
+		// from when the pass began: reading the snapshot, recording
+		// widenings and writing the offers before this one take time, and
+		// on a busy database enough of it that an offer would be born
+		// expired — never seen, yet counted against the agent.
+		at := d.now()
+		expires := at.Add(o.ExpiresAt.Sub(now))
+		offer, err := d.store.CreateOfferInRing(ctx, workspaceID, o.ConversationID, o.AgentID, o.Ring, expires, at)
 		if errors.Is(err, store.ErrConflict) {
 			d.log.Debug("dispatch: offer refused", "conversation", o.ConversationID, "agent", o.AgentID, "err", err)
 			refused++
