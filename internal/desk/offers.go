@@ -243,12 +243,11 @@ func (d *Desk) dispatchWorkspace(ctx context.Context, workspaceID int64) error {
 	for _, o := range res.Offers {
 		// The agent's time to accept counts from when the offer is made, not
 		// from when the pass began: reading the snapshot, recording
-		// widenings and writing the offers before this one take time, and
-		// on a busy database enough of it that an offer would be born
-		// expired — never seen, yet counted against the agent.
-		at := d.now()
-		expires := at.Add(o.ExpiresAt.Sub(now))
-		offer, err := d.store.CreateOfferInRing(ctx, workspaceID, o.ConversationID, o.AgentID, o.Ring, expires, at)
+		// widenings, writing the offers before this one and waiting for the
+		// database's locks take time, on a busy database enough of it that
+		// an offer would be born expired — never seen, yet counted against
+		// the agent. The store reads the clock once it holds the locks.
+		offer, err := d.store.CreateTimedOffer(ctx, workspaceID, o.ConversationID, o.AgentID, o.Ring, o.ExpiresAt.Sub(now), d.now)
 		if errors.Is(err, store.ErrConflict) {
 			d.log.Debug("dispatch: offer refused", "conversation", o.ConversationID, "agent", o.AgentID, "err", err)
 			refused++

@@ -372,6 +372,23 @@ func (s *Store) CreateOffer(ctx context.Context, workspaceID, conversationID, ag
 // workspace, with a free slot counting their pending offers — and returns
 // ErrConflict when the world moved on since the snapshot.
 func (s *Store) CreateOfferInRing(ctx context.Context, workspaceID, conversationID, agentID int64, ring int, expiresAt, now time.Time) (*model.Offer, error) {
+	return s.createOffer(ctx, workspaceID, conversationID, agentID, ring, func() (time.Time, time.Time) { return now, expiresAt })
+}
+
+// CreateTimedOffer is CreateOfferInRing for an offer open for window: its
+// creation time is read from clock once the transaction holds its locks,
+// so time spent waiting for the database (SQLite's write lock, a row lock
+// held by another node) is not taken from the agent's time to accept.
+func (s *Store) CreateTimedOffer(ctx context.Context, workspaceID, conversationID, agentID int64, ring int, window time.Duration, clock func() time.Time) (*model.Offer, error) {
+	return s.createOffer(ctx, workspaceID, conversationID, agentID, ring, func() (time.Time, time.Time) {
+		now := clock()
+		return now, now.Add(window)
+	})
+}
+
+// createOffer is CreateOfferInRing with the offer's times (created,
+// expires) asked for once the conversation and the agent are locked.
+func (s *Store) createOffer(ctx context.Context, workspaceID, conversationID, agentID int64, ring int, times func() (time.Time, time.Time)) (*model.Offer, error) {
 	var offer *model.Offer
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		conv, err := s.lockConversation(ctx, tx, workspaceID, conversationID)
@@ -388,6 +405,7 @@ func (s *Store) CreateOfferInRing(ctx context.Context, workspaceID, conversation
 		if agent.Status != model.AgentAvailable {
 			return fmt.Errorf("agent is %s: %w", agent.Status, ErrConflict)
 		}
+		now, expiresAt := times()
 		var certified int
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM agent_certifications WHERE agent_id = ? AND workspace_id = ?`), agentID, workspaceID).Scan(&certified); err != nil {
 			return err
