@@ -202,13 +202,12 @@ func (d *Desk) markDirty(workspaceID int64) {
 }
 
 func (d *Desk) dispatchDirty(ctx context.Context) {
+	defer d.metrics.DispatchPass(time.Now())
 	dirty, pass := d.takeDirty()
 	defer d.finishPass(pass)
 	for ws := range dirty {
-		start := time.Now()
-		err := d.dispatchWorkspace(ctx, ws)
-		d.metrics.DispatchPass(start, err != nil && ctx.Err() == nil)
-		if err != nil && ctx.Err() == nil {
+		if err := d.dispatchWorkspace(ctx, ws); err != nil && ctx.Err() == nil {
+			d.metrics.DispatchError()
 			d.log.Error("dispatch", "workspace", ws, "err", err)
 			d.markDirty(ws)
 		}

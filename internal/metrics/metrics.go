@@ -111,11 +111,11 @@ func New(version string, log *slog.Logger) *Metrics {
 		"Offers that ended, by outcome (accepted, declined, expired, rescinded).", "outcome", offerOutcomes)
 	m.dispatchPass = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "tandem_dispatch_pass_duration_seconds",
-		Help:    "Time of one dispatch pass over a workspace's queue (snapshot, plan, offers); its _count is the number of passes.",
+		Help:    "Time of one dispatch pass over the workspaces that needed a look (snapshot, plan, offers each); its _count is the number of passes, as GET /api/v1/dispatch/passes counts them.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	})
 	m.dispatchErrors = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "tandem_dispatch_pass_errors_total", Help: "Dispatch passes that failed (the workspace is planned again).",
+		Name: "tandem_dispatch_errors_total", Help: "Workspaces whose dispatch failed in a pass (they are planned again).",
 	})
 	m.webhookAttempts = counterVec(reg, "tandem_webhook_attempts_total",
 		"Webhook delivery attempts, by outcome: delivered, retry (failed, will be tried again), failed (given up).", "outcome", webhookOutcomes)
@@ -264,14 +264,16 @@ func (m *Metrics) OffersClosed(outcome string, n int) {
 	}
 }
 
-// DispatchPass records one dispatch pass begun at start; failed counts it
-// among the errors too.
-func (m *Metrics) DispatchPass(start time.Time, failed bool) {
-	if m == nil {
-		return
+// DispatchPass records one dispatch pass, begun at start.
+func (m *Metrics) DispatchPass(start time.Time) {
+	if m != nil {
+		m.dispatchPass.Observe(time.Since(start).Seconds())
 	}
-	m.dispatchPass.Observe(time.Since(start).Seconds())
-	if failed {
+}
+
+// DispatchError counts a workspace whose dispatch failed in a pass.
+func (m *Metrics) DispatchError() {
+	if m != nil {
 		m.dispatchErrors.Inc()
 	}
 }

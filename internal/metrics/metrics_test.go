@@ -25,7 +25,8 @@ func TestNilIsANoOp(t *testing.T) {
 	m.Resolved("agent")
 	m.OffersMade("dispatch", 2)
 	m.OffersClosed("expired", 1)
-	m.DispatchPass(time.Now(), true)
+	m.DispatchPass(time.Now())
+	m.DispatchError()
 	m.WebhookAttempt("delivered", time.Millisecond)
 	m.Mail("sent")
 	m.WatchLoad(func(context.Context) (metrics.Load, error) { return metrics.Load{}, nil }, time.Second)
@@ -91,5 +92,19 @@ func TestLoadFailureLeavesTheRest(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("no %q in\n%s", want, body)
 		}
+	}
+}
+
+// BenchmarkPerMessage is what instrumentation adds to one customer
+// message through the API: the request counted and timed, the message and
+// the assistant's reply counted, the triage decision counted.
+func BenchmarkPerMessage(b *testing.B) {
+	m := metrics.New("bench", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		m.HTTPRequest("POST /api/v1/conversations/{id}/messages", "POST", 201, 3*time.Millisecond, false)
+		m.MessageStored("customer")
+		m.TriageDecision("answer")
+		m.MessageStored("assistant")
 	}
 }
