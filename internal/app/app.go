@@ -21,6 +21,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/desk"
 	"github.com/tandem-desk/tandem/internal/mail"
 	"github.com/tandem-desk/tandem/internal/mail/outbox"
+	"github.com/tandem-desk/tandem/internal/metrics"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/triage"
 	"github.com/tandem-desk/tandem/internal/web"
@@ -41,6 +42,11 @@ type App struct {
 	Webhooks *webhooks.Sender
 	// Mail sends follow-up emails; nil when no SMTP server is configured.
 	Mail *outbox.Sender
+	// Metrics are the process's Prometheus metrics. Handler serves them at
+	// GET /metrics unless --metrics-addr gives them a listener of their
+	// own; MetricsHandler is then what that listener serves (else nil).
+	Metrics        *metrics.Metrics
+	MetricsHandler http.Handler
 }
 
 // Open builds an App over the database of cfg (PostgreSQL with --db, else
@@ -67,8 +73,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		st.Close()
 		return nil, fmt.Errorf("load the triage model: %w", err)
 	}
-	hooks := webhooks.NewSender(webhooks.Options{Store: st, Bus: b, Logger: log, AllowPrivateNetworks: cfg.WebhookAllowPrivate})
-	mailer, err := openMail(cfg, st, log)
+	m := metrics.New(Version, log)
+	m.WatchLoad(readLoad(st), loadTimeout)
+	hooks := webhooks.NewSender(webhooks.Options{Store: st, Bus: b, Logger: log, AllowPrivateNetworks: cfg.WebhookAllowPrivate, Metrics: m})
+	mailer, err := openMail(cfg, st, log, m)
 	if err != nil {
 		b.Close()
 		st.Close()
@@ -79,12 +87,43 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		mailOpts.Notify = mailer.Notify // wakes this node's sender; other nodes' find the mail within a poll
 	}
 	d := desk.New(desk.Options{Store: st, Bus: b, Logger: log, Triage: engine, OnEvents: hooks.Notify,
-		Assistant: assistantOptions(cfg), Mail: mailOpts, WebhooksAllowPrivate: cfg.WebhookAllowPrivate})
-	return &App{Store: st, Bus: b, Desk: d, Handler: withDemoBackend(web.Handler(d, st, log), st), Log: log, Webhooks: hooks, Mail: mailer}, nil
+		Assistant: assistantOptions(cfg), Mail: mailOpts, WebhooksAllowPrivate: cfg.WebhookAllowPrivate, Metrics: m})
+	a := &App{Store: st, Bus: b, Desk: d, Log: log, Webhooks: hooks, Mail: mailer, Metrics: m}
+	// /metrics is for operators: on the public listener only when they
+	// have not given it one of its own.
+	separate := cfg.MetricsAddr != ""
+	a.Handler = withDemoBackend(web.Handler(d, st, log, web.Options{Metrics: m, ServeMetrics: !separate}), st)
+	if separate {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		a.MetricsHandler = mux
+	}
+	return a, nil
+}
+
+// loadTimeout bounds the database reads of one scrape.
+const loadTimeout = 2 * time.Second
+
+// readLoad reads the live load the gauges report from the database.
+func readLoad(st *store.Store) func(context.Context) (metrics.Load, error) {
+	return func(ctx context.Context) (metrics.Load, error) {
+		l, err := st.Load(ctx)
+		if err != nil {
+			return metrics.Load{}, err
+		}
+		out := metrics.Load{Queued: l.Queued, Agents: map[string]int{}}
+		if l.OldestQueuedAt != nil {
+			out.OldestQueued = max(time.Since(*l.OldestQueuedAt), 0)
+		}
+		for status, n := range l.Agents {
+			out.Agents[string(status)] = n
+		}
+		return out, nil
+	}
 }
 
 // openMail builds the follow-up mail sender cfg asks for, or nil when mail is off.
-func openMail(cfg config.Config, st *store.Store, log *slog.Logger) (*outbox.Sender, error) {
+func openMail(cfg config.Config, st *store.Store, log *slog.Logger, m *metrics.Metrics) (*outbox.Sender, error) {
 	if !cfg.MailEnabled() {
 		return nil, nil
 	}
@@ -96,7 +135,7 @@ func openMail(cfg config.Config, st *store.Store, log *slog.Logger) (*outbox.Sen
 	if err != nil {
 		return nil, fmt.Errorf("--mail-from: %w", err)
 	}
-	return outbox.New(outbox.Options{Store: st, Client: &mail.Client{Server: server}, From: from, Logger: log}), nil
+	return outbox.New(outbox.Options{Store: st, Client: &mail.Client{Server: server}, From: from, Logger: log, Metrics: m}), nil
 }
 
 // Close releases the bus and the database.
@@ -231,20 +270,35 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 	// cancelling their base context closes them.
 	srv.RegisterOnShutdown(cancelStreams)
 
+	metricsSrv, metricsLn, err := a.listenMetrics(cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
 	dispatchCtx, stopDispatch := context.WithCancel(context.Background())
 	dispatched := make(chan error, 1)
 	go func() { dispatched <- a.RunWorkers(dispatchCtx) }()
 
-	served := make(chan error, 1)
+	served := make(chan error, 2) // the main server and the metrics one
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("tandem listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "version", Version,
-		"db", a.Store.Dialect(), "bus", busName(cfg), "mail", a.Mail != nil)
+	attrs := []any{"addr", ln.Addr().String()}
+	if metricsSrv != nil {
+		go func() { served <- metricsSrv.Serve(metricsLn) }()
+		attrs = append(attrs, "metrics_addr", metricsLn.Addr().String())
+	}
+	log.Info("tandem listening", append(attrs, "data_dir", cfg.DataDir, "version", Version,
+		"db", a.Store.Dialect(), "bus", busName(cfg), "mail", a.Mail != nil)...)
 	if info != nil {
 		info.Print(stdout, cfg.PublicURL)
 	}
 
 	select {
 	case err := <-served:
+		srv.Close()
+		if metricsSrv != nil {
+			metricsSrv.Close()
+		}
 		stopDispatch()
 		<-dispatched
 		return fmt.Errorf("serve: %w", err)
@@ -254,6 +308,9 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
+	if metricsSrv != nil {
+		err = errors.Join(err, metricsSrv.Shutdown(shutdownCtx))
+	}
 	stopDispatch()
 	if derr := <-dispatched; derr != nil {
 		log.Error("dispatcher", "err", derr)
@@ -263,6 +320,23 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listenMetrics opens the listener of --metrics-addr and the server of
+// /metrics on it; nil, nil when /metrics is served on --addr.
+func (a *App) listenMetrics(cfg config.Config, log *slog.Logger) (*http.Server, net.Listener, error) {
+	if a.MetricsHandler == nil {
+		return nil, nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on --metrics-addr: %w", err)
+	}
+	return &http.Server{
+		Handler:           a.MetricsHandler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}, ln, nil
 }
 
 func busName(cfg config.Config) string {

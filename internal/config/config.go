@@ -58,6 +58,9 @@ type Config struct {
 	// MailDelay is how long after an agent's reply its follow-up email
 	// waits for further replies to go out with it.
 	MailDelay time.Duration
+	// MetricsAddr, when set, serves GET /metrics on a listener of its own
+	// (e.g. 127.0.0.1:9090) and no longer on Addr; empty serves it on Addr.
+	MetricsAddr string
 }
 
 // MailEnabled reports whether follow-up emails are sent.
@@ -135,6 +138,9 @@ var options = []option{
 	}},
 	{"mail-delay", "TANDEM_MAIL_DELAY", "how long a follow-up email waits for more replies to the same conversation to go out with it", func(fs *flag.FlagSet, c *Config) {
 		fs.DurationVar(&c.MailDelay, "mail-delay", time.Minute, "")
+	}},
+	{"metrics-addr", "TANDEM_METRICS_ADDR", "serve Prometheus GET /metrics on this address of its own (e.g. 127.0.0.1:9090) and not on --addr; empty: on --addr", func(fs *flag.FlagSet, c *Config) {
+		fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "")
 	}},
 }
 
@@ -226,6 +232,13 @@ func (c *Config) validate() error {
 			errs = append(errs, errors.New("--mail-from needs --smtp-url: without a server no email is sent"))
 		} else if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 			errs = append(errs, fmt.Errorf("--mail-from %q: want an address such as \"Acme Support <support@example.com>\"", c.MailFrom))
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--metrics-addr %q: want host:port", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+			errs = append(errs, fmt.Errorf("--metrics-addr %q is --addr: leave it empty to serve /metrics there", c.MetricsAddr))
 		}
 	}
 	if c.MailDelay < 0 {

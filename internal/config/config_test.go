@@ -50,6 +50,8 @@ func TestInvalidConfigIsAClearError(t *testing.T) {
 		{nil, map[string]string{"TANDEM_SMTP_URL": "smtp://mail.example.com", "TANDEM_MAIL_FROM": "not an address"}, "--mail-from"},
 		{nil, map[string]string{"TANDEM_SMTP_URL": "smtp://mail.example.com", "TANDEM_MAIL_FROM": "a@example.com\r\nBcc: b@example.com"}, "--mail-from"},
 		{[]string{"--smtp-url", "smtp://mail.example.com", "--mail-from", "a@example.com", "--mail-delay", "-1s"}, nil, "--mail-delay"},
+		{[]string{"--metrics-addr", "9090"}, nil, "--metrics-addr"},
+		{[]string{"--addr", "127.0.0.1:8080"}, map[string]string{"TANDEM_METRICS_ADDR": "127.0.0.1:8080"}, "--metrics-addr"},
 	}
 	for _, tc := range tests {
 		_, err := config.Parse("serve", "", tc.args, env(tc.env), &bytes.Buffer{})
@@ -65,7 +67,7 @@ func TestHelpNamesEveryFlagAndVariable(t *testing.T) {
 	if !errors.Is(err, config.ErrHelp) {
 		t.Fatalf("err = %v, want ErrHelp", err)
 	}
-	for _, want := range []string{"tandem demo", "Runs the demo.", "--addr", "TANDEM_ADDR", "--data-dir", "TANDEM_DATA_DIR", "--log-level", "TANDEM_LOG_LEVEL", "--shutdown-timeout", "--smtp-url", "TANDEM_SMTP_URL", "--mail-from", "TANDEM_MAIL_FROM", "--mail-delay"} {
+	for _, want := range []string{"tandem demo", "Runs the demo.", "--addr", "TANDEM_ADDR", "--data-dir", "TANDEM_DATA_DIR", "--log-level", "TANDEM_LOG_LEVEL", "--shutdown-timeout", "--smtp-url", "TANDEM_SMTP_URL", "--mail-from", "TANDEM_MAIL_FROM", "--mail-delay", "--metrics-addr", "TANDEM_METRICS_ADDR"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}
@@ -87,5 +89,20 @@ func TestMailConfig(t *testing.T) {
 	_, err = config.Parse("serve", "", []string{"--smtp-url", "smtp://u:secret@mail.example.com/x", "--mail-from", "a@example.com"}, env(nil), &bytes.Buffer{})
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("error %v: want one without the password", err)
+	}
+}
+
+func TestMetricsConfig(t *testing.T) {
+	c, err := config.Parse("serve", "", nil, env(nil), &bytes.Buffer{})
+	if err != nil || c.MetricsAddr != "" {
+		t.Fatalf("by default /metrics is on --addr: MetricsAddr %q (%v)", c.MetricsAddr, err)
+	}
+	c, err = config.Parse("serve", "", nil, env(map[string]string{"TANDEM_METRICS_ADDR": "127.0.0.1:9090"}), &bytes.Buffer{})
+	if err != nil || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Fatalf("from the environment: MetricsAddr %q (%v)", c.MetricsAddr, err)
+	}
+	// Two listeners on port 0 get two ports: not the same address.
+	if _, err := config.Parse("serve", "", []string{"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, env(nil), &bytes.Buffer{}); err != nil {
+		t.Fatalf("port 0 twice: %v", err)
 	}
 }

@@ -101,16 +101,19 @@ func (d *Desk) converse(ctx context.Context, conv *model.Conversation, msg *mode
 		record.Kind = model.TurnHandoff
 		return conv, d.store.AddAssistantTurn(ctx, record)
 	case assistant.Resolve:
-		m, _, _, err := d.store.AddMessage(ctx, store.NewMessage{
+		m, _, _, err := d.addMessage(ctx, store.NewMessage{
 			WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: model.AuthorAssistant,
 			AuthorName: ws.AssistantName, Body: decision.Body,
 		}, d.now())
 		if err != nil {
 			return nil, err
 		}
-		resolved, _, err := d.store.ResolveByAssistant(ctx, conv.WorkspaceID, conv.ID, m.ID, d.now())
+		resolved, changed, err := d.store.ResolveByAssistant(ctx, conv.WorkspaceID, conv.ID, m.ID, d.now())
 		if err != nil {
 			return nil, err
+		}
+		if changed {
+			d.metrics.Resolved("assistant")
 		}
 		d.changed(conv.WorkspaceID)
 		return resolved, nil
@@ -119,7 +122,7 @@ func (d *Desk) converse(ctx context.Context, conv *model.Conversation, msg *mode
 	if decision.Action == assistant.Answer && decision.Kind != model.TurnNoTranslation {
 		body = d.phrase(ctx, msg.Body, decision)
 	}
-	m, after, _, err := d.store.AddMessage(ctx, store.NewMessage{
+	m, after, _, err := d.addMessage(ctx, store.NewMessage{
 		WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: model.AuthorAssistant,
 		AuthorName: ws.AssistantName, Body: body, Citation: decision.Citation,
 	}, d.now())

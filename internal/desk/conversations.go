@@ -36,6 +36,9 @@ func (d *Desk) StartConversation(ctx context.Context, a Actor, clientID, body st
 	if err != nil {
 		return nil, false, err
 	}
+	if created {
+		d.metrics.MessageStored(string(model.AuthorCustomer))
+	}
 	d.changed(a.WorkspaceID)
 	if created || awaitingReply(conv, msg) {
 		if conv, err = d.respond(ctx, conv, msg); err != nil {
@@ -144,7 +147,7 @@ func (d *Desk) PostMessage(ctx context.Context, a Actor, id int64, clientID, bod
 		}
 	}
 	wasQueued := conv.Status == model.StatusQueued
-	msg, after, created, err := d.store.AddMessage(ctx, nm, d.now())
+	msg, after, created, err := d.addMessage(ctx, nm, d.now())
 	if err != nil {
 		return nil, false, err
 	}
@@ -218,6 +221,7 @@ func (d *Desk) read(ctx context.Context, conv *model.Conversation, msg *model.Me
 		}
 	}
 	tr := d.triage.Triage(triage.Input{Text: msg.Body, Locale: cust.Locale, History: earlier, Tier: cust.Tier}, d.policy(ws))
+	d.metrics.TriageDecision(string(tr.Decision))
 	d.log.Debug("triage", "conversation", conv.ID, "intent", tr.Intent, "confidence", tr.Confidence, "decision", tr.Decision, "reasons", tr.Reasons)
 	summary := model.ConversationTriage{
 		Language: tr.Language, Intent: tr.Intent, IntentConfidence: tr.Confidence, Sentiment: tr.Sentiment, Frustrated: tr.Frustrated || tr.Angry,
@@ -288,12 +292,13 @@ func (d *Desk) handoff(ctx context.Context, conv *model.Conversation, reason str
 		return nil, err
 	}
 	if changed {
-		_, queued, _, err = d.store.AddMessage(ctx, store.NewMessage{
+		_, queued, _, err = d.addMessage(ctx, store.NewMessage{
 			WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: kind, AuthorName: author, Body: notice,
 		}, d.now())
 		if err != nil {
 			return nil, err
 		}
+		d.metrics.Handoff(kind == model.AuthorAssistant)
 		// The packet is there before anyone is offered the conversation.
 		d.buildPacket(ctx, queued, reason)
 		d.changed(conv.WorkspaceID)
@@ -304,12 +309,17 @@ func (d *Desk) handoff(ctx context.Context, conv *model.Conversation, reason str
 
 // Resolve marks a conversation resolved; the agent's slot frees up.
 func (d *Desk) Resolve(ctx context.Context, a Actor, id int64) (*model.Conversation, error) {
-	if _, err := d.conversationFor(ctx, a, id); err != nil {
-		return nil, err
-	}
-	conv, _, err := d.store.ResolveConversation(ctx, a.WorkspaceID, id, d.now())
+	before, err := d.conversationFor(ctx, a, id)
 	if err != nil {
 		return nil, err
+	}
+	conv, rescinded, err := d.store.ResolveConversation(ctx, a.WorkspaceID, id, d.now())
+	if err != nil {
+		return nil, err
+	}
+	d.metrics.OffersClosed("rescinded", len(rescinded))
+	if before.Status != model.StatusResolved && conv.Status == model.StatusResolved {
+		d.metrics.Resolved(resolvedBy(a))
 	}
 	d.changed(a.WorkspaceID)
 	d.Kick(a.WorkspaceID)

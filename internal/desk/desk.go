@@ -24,6 +24,7 @@ import (
 
 	"github.com/tandem-desk/tandem/internal/bus"
 	"github.com/tandem-desk/tandem/internal/knowledge"
+	"github.com/tandem-desk/tandem/internal/metrics"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/triage"
@@ -78,6 +79,9 @@ type Options struct {
 	WebhooksAllowPrivate bool
 	// Mail says whether follow-up emails are sent (see MailOptions).
 	Mail MailOptions
+	// Metrics counts messages, triage decisions, handoffs, resolutions,
+	// offers and dispatch passes; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // MailOptions configure follow-up email. A customer who leaves an address
@@ -115,13 +119,14 @@ type Desk struct {
 	onEvents func(workspaceID int64)
 	mail     MailOptions
 	typing   typingBoard // transient "is typing" notices (typing.go)
+	metrics  *metrics.Metrics
 }
 
 // New returns a Desk.
 func New(o Options) *Desk {
 	d := &Desk{
 		store: o.Store, bus: o.Bus, log: o.Logger, triage: o.Triage,
-		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL, onEvents: o.OnEvents, mail: o.Mail,
+		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL, onEvents: o.OnEvents, mail: o.Mail, metrics: o.Metrics,
 		kb: map[int64]*knowledgeBase{}, webhooksAllowPrivate: o.WebhooksAllowPrivate,
 	}
 	clock := o.Now
@@ -347,10 +352,11 @@ func (d *Desk) SetStatus(ctx context.Context, a Actor, status model.AgentStatus)
 	if !status.Valid() {
 		return nil, model.Invalid("status", "must be available, away or offline")
 	}
-	agent, _, err := d.store.SetAgentStatus(ctx, a.WorkspaceID, a.AgentID, status, d.now())
+	agent, released, err := d.store.SetAgentStatus(ctx, a.WorkspaceID, a.AgentID, status, d.now())
 	if err != nil {
 		return nil, err
 	}
+	d.metrics.OffersClosed("rescinded", len(released))
 	d.changed(a.WorkspaceID)
 	d.Kick(a.WorkspaceID)
 	return agent, nil

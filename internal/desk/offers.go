@@ -29,6 +29,7 @@ func (d *Desk) AcceptOffer(ctx context.Context, a Actor, offerID int64) (*model.
 	if err != nil {
 		return nil, nil, err
 	}
+	d.metrics.OffersClosed("accepted", 1)
 	d.changed(a.WorkspaceID)
 	d.Kick(a.WorkspaceID) // the queue moved up: the customers waiting are told
 	return offer, conv, nil
@@ -43,6 +44,7 @@ func (d *Desk) DeclineOffer(ctx context.Context, a Actor, offerID int64) (*model
 	if err != nil {
 		return nil, err
 	}
+	d.metrics.OffersClosed("declined", 1)
 	d.changed(a.WorkspaceID)
 	d.Kick(a.WorkspaceID)
 	return offer, nil
@@ -172,6 +174,7 @@ func (d *Desk) expire(ctx context.Context) {
 		d.dispatchError(ctx, "dispatch: expire offers", "err", err)
 		return
 	}
+	d.metrics.OffersClosed("expired", len(expired))
 	for _, o := range expired {
 		d.log.Info("offer expired", "offer", o.ID, "conversation", o.ConversationID, "agent", o.AgentID)
 		d.changed(o.WorkspaceID)
@@ -199,10 +202,12 @@ func (d *Desk) markDirty(workspaceID int64) {
 }
 
 func (d *Desk) dispatchDirty(ctx context.Context) {
+	defer d.metrics.DispatchPass(time.Now())
 	dirty, pass := d.takeDirty()
 	defer d.finishPass(pass)
 	for ws := range dirty {
 		if err := d.dispatchWorkspace(ctx, ws); err != nil && ctx.Err() == nil {
+			d.metrics.DispatchError()
 			d.log.Error("dispatch", "workspace", ws, "err", err)
 			d.markDirty(ws)
 		}
@@ -259,6 +264,7 @@ func (d *Desk) dispatchWorkspace(ctx context.Context, workspaceID int64) error {
 		d.log.Info("offer made", "offer", offer.ID, "conversation", o.ConversationID, "agent", o.AgentID, "ring", o.Ring, "expires", offer.ExpiresAt)
 		made++
 	}
+	d.metrics.OffersMade("dispatch", made)
 	if made > 0 {
 		d.changed(workspaceID)
 		d.offersMade()

@@ -112,6 +112,7 @@ func (d *Desk) applyRescinds(ctx context.Context, workspaceID int64, rescinds []
 			continue
 		}
 		if o != nil {
+			d.metrics.OffersClosed("rescinded", 1)
 			d.log.Info("offer rescinded", "offer", o.ID, "conversation", o.ConversationID, "agent", o.AgentID, "reason", r.Reason)
 			d.changed(workspaceID)
 			d.recheckAt(workspaceID, now)
@@ -561,7 +562,7 @@ func (d *Desk) FollowUp(ctx context.Context, a Actor, id int64, email string) (*
 		if _, err := d.store.SetFollowUpEmail(ctx, a.WorkspaceID, id, email, d.now()); err != nil {
 			return nil, err
 		}
-		_, _, _, err = d.store.AddMessage(ctx, store.NewMessage{
+		_, _, _, err = d.addMessage(ctx, store.NewMessage{
 			WorkspaceID: a.WorkspaceID, ConversationID: id, AuthorKind: model.AuthorSystem,
 			Body: followUpNotice(d.mail.Enabled, email),
 		}, d.now())

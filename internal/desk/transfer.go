@@ -106,7 +106,7 @@ func (d *Desk) Transfer(ctx context.Context, a Actor, id int64, req TransferRequ
 		return nil, err
 	}
 	if note != "" {
-		_, _, _, err = d.store.AddMessage(ctx, store.NewMessage{
+		_, _, _, err = d.addMessage(ctx, store.NewMessage{
 			WorkspaceID: a.WorkspaceID, ConversationID: id, AuthorKind: model.AuthorAgent, AuthorID: &a.AgentID, AuthorName: me.Name,
 			Body: maskCardNumbers("Transfer note: " + note), Internal: true,
 		}, d.now())
@@ -114,7 +114,7 @@ func (d *Desk) Transfer(ctx context.Context, a Actor, id int64, req TransferRequ
 			return nil, err
 		}
 	}
-	if _, _, _, err := d.store.AddMessage(ctx, store.NewMessage{
+	if _, _, _, err := d.addMessage(ctx, store.NewMessage{
 		WorkspaceID: a.WorkspaceID, ConversationID: id, AuthorKind: model.AuthorSystem, Body: transferNotice(conv),
 	}, d.now()); err != nil {
 		return nil, err
@@ -122,6 +122,7 @@ func (d *Desk) Transfer(ctx context.Context, a Actor, id int64, req TransferRequ
 	d.log.Info("conversation transferred", "conversation", id, "by", a.AgentID, "to_agent", req.AgentID, "queued_at", moved.QueuedAt)
 	d.changed(a.WorkspaceID)
 	if offer != nil {
+		d.metrics.OffersMade("transfer", 1)
 		d.offersMade() // dispatchers wake at its deadline
 	}
 	d.Kick(a.WorkspaceID) // a slot freed; the queue moved

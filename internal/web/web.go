@@ -9,17 +9,31 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/desk"
+	"github.com/tandem-desk/tandem/internal/metrics"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/web/api"
 	"github.com/tandem-desk/tandem/internal/web/ui"
 )
 
+// Options configure the root handler beyond its desk and store.
+type Options struct {
+	// Metrics counts and times the requests, by route pattern; nil: none.
+	Metrics *metrics.Metrics
+	// ServeMetrics serves Metrics at GET /metrics on this handler. Off when
+	// the operator gives /metrics a listener of its own (--metrics-addr).
+	ServeMetrics bool
+}
+
 // Handler returns the server's root handler.
-func Handler(d *desk.Desk, st *store.Store, log *slog.Logger) http.Handler {
+func Handler(d *desk.Desk, st *store.Store, log *slog.Logger, o Options) http.Handler {
 	mux := http.NewServeMux()
+	if o.ServeMetrics && o.Metrics != nil {
+		mux.Handle("GET /metrics", o.Metrics.Handler())
+	}
 	api.New(d, log).Register(mux)
 	ui.Register(mux)
 	mux.HandleFunc("GET /help/{workspace}/articles/{id}", helpArticle(st))
@@ -38,7 +52,9 @@ func Handler(d *desk.Desk, st *store.Store, log *slog.Logger) http.Handler {
 		}
 		w.Write([]byte("ready\n"))
 	})
-	return recoverer(log, logRequests(log, mux))
+	// Requests are logged and measured outside the recoverer, so that a
+	// panic is counted as the 500 it becomes.
+	return logRequests(log, o.Metrics, recoverer(log, mux))
 }
 
 var articlePage = template.Must(template.New("article").Parse(`<!doctype html>
@@ -94,14 +110,26 @@ func (r *statusRecorder) WriteHeader(code int) {
 // Unwrap lets http.ResponseController and the WebSocket upgrade reach the connection.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+// logRequests logs and measures every request. The route label is the
+// pattern the ServeMux matched, which it sets on this very request (never
+// the raw path: ids would make a series per conversation).
+func logRequests(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		upgrade := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+		if upgrade {
+			m.StreamOpened()
+		}
 		next.ServeHTTP(rec, r)
-		log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+		d := time.Since(start)
+		if upgrade {
+			m.StreamClosed()
+		}
+		m.HTTPRequest(r.Pattern, r.Method, rec.status, d, rec.status == http.StatusSwitchingProtocols)
+		log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
 	})
 }
 

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/bus"
+	"github.com/tandem-desk/tandem/internal/metrics"
 	"github.com/tandem-desk/tandem/internal/store"
 )
 
@@ -68,6 +69,8 @@ type Options struct {
 	Idle time.Duration
 	// Concurrency is how many requests are in flight at once (8).
 	Concurrency int
+	// Metrics counts the attempts by outcome and times them; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Sender fans out events to deliveries and sends them. Run it on every node.
@@ -323,11 +326,12 @@ func (s *Sender) deliverDue(ctx context.Context) bool {
 
 // attempt sends one delivery and records the outcome.
 func (s *Sender) attempt(ctx context.Context, d *store.WebhookDelivery) {
-	start := s.now()
+	start, began := s.now(), time.Now()
 	code, resp, err := s.send(ctx, d, start)
 	if ctx.Err() != nil {
 		return // shutting down: the lease runs out and someone retries
 	}
+	took := time.Since(began)
 	a := store.WebhookAttempt{At: start, Duration: time.Since(start), Response: resp}
 	if code != 0 {
 		a.StatusCode = &code
@@ -340,9 +344,14 @@ func (s *Sender) attempt(ctx context.Context, d *store.WebhookDelivery) {
 		a.Error = fmt.Sprintf("status %d", code)
 	}
 	var next *time.Time
+	outcome := "delivered"
 	if !ok {
-		next = s.nextAttempt(d, start)
+		outcome = "failed"
+		if next = s.nextAttempt(d, start); next != nil {
+			outcome = "retry"
+		}
 	}
+	s.o.Metrics.WebhookAttempt(outcome, took)
 	if err := s.o.Store.RecordWebhookAttempt(context.WithoutCancel(ctx), d.ID, a, ok, next); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			// The endpoint was deleted while we were sending: nothing left to record.

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/mail"
+	"github.com/tandem-desk/tandem/internal/metrics"
 	"github.com/tandem-desk/tandem/internal/store"
 )
 
@@ -47,6 +48,8 @@ type Options struct {
 	Lease time.Duration
 	// Idle bounds the wait between passes when nothing wakes the sender (30 s).
 	Idle time.Duration
+	// Metrics counts the sends by outcome; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // Sender sends due mails. Create it with New; run it with Run.
@@ -161,6 +164,7 @@ func (s *Sender) attempt(ctx context.Context, m *store.OutboxMail) {
 	}
 	rec := context.WithoutCancel(ctx)
 	if err == nil {
+		s.o.Metrics.Mail("sent")
 		if err := s.o.Store.MailSent(rec, m.ID, s.now()); err != nil {
 			s.log.Error("mail: record sent", "mail", m.ID, "err", err)
 			return
@@ -171,6 +175,11 @@ func (s *Sender) attempt(ctx context.Context, m *store.OutboxMail) {
 	var next *time.Time
 	if !mail.Permanent(err) {
 		next = s.nextAttempt(m)
+	}
+	if next == nil {
+		s.o.Metrics.Mail("failed")
+	} else {
+		s.o.Metrics.Mail("retry")
 	}
 	if rerr := s.o.Store.MailFailed(rec, m.ID, truncate(err.Error(), 500), next); rerr != nil {
 		s.log.Error("mail: record failure", "mail", m.ID, "err", rerr)
