@@ -31,6 +31,10 @@ type WebhookEndpoint struct {
 	// StaffEvents lets staff-only events out: internal notes, offers, agent status.
 	StaffEvents bool
 	Enabled     bool
+	// DisabledReason says why Tandem disabled the endpoint itself (it
+	// failed every delivery for as long as they are retried); empty when
+	// it is enabled or an admin disabled it.
+	DisabledReason string
 	// Secret signs every delivery ("whsec_" + base64 key).
 	Secret string
 	// PreviousSecret also signs until PreviousExpiresAt: the overlap of a rotation.
@@ -78,7 +82,7 @@ type WebhookAttempt struct {
 }
 
 const endpointColumns = `id, workspace_id, url, description, event_types, staff_events, enabled, secret,
-	previous_secret, previous_expires_at, from_seq, created_at, updated_at`
+	previous_secret, previous_expires_at, from_seq, created_at, updated_at, disabled_reason`
 
 func scanEndpoint(row scanner) (*WebhookEndpoint, error) {
 	var e WebhookEndpoint
@@ -86,7 +90,7 @@ func scanEndpoint(row scanner) (*WebhookEndpoint, error) {
 	var prevExp sql.NullInt64
 	var created, updated int64
 	if err := row.Scan(&e.ID, &e.WorkspaceID, &e.URL, &e.Description, &types, &e.StaffEvents, &e.Enabled, &e.Secret,
-		&e.PreviousSecret, &prevExp, &e.FromSeq, &created, &updated); err != nil {
+		&e.PreviousSecret, &prevExp, &e.FromSeq, &created, &updated, &e.DisabledReason); err != nil {
 		return nil, err
 	}
 	e.EventTypes = splitList(types)
@@ -169,10 +173,13 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, workspaceID, id int64
 		if err := edit(e); err != nil {
 			return err
 		}
+		if e.Enabled {
+			e.DisabledReason = "" // enabled again: the reason no longer holds
+		}
 		_, err = tx.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, staff_events = ?, enabled = ?,
-			secret = ?, previous_secret = ?, previous_expires_at = ?, updated_at = ? WHERE id = ?`),
+			secret = ?, previous_secret = ?, previous_expires_at = ?, updated_at = ?, disabled_reason = ? WHERE id = ?`),
 			e.URL, e.Description, strings.Join(e.EventTypes, ","), e.StaffEvents, e.Enabled,
-			e.Secret, e.PreviousSecret, nullMicros(e.PreviousExpiresAt), micros(now), id)
+			e.Secret, e.PreviousSecret, nullMicros(e.PreviousExpiresAt), micros(now), e.DisabledReason, id)
 		if err != nil {
 			return err
 		}
@@ -391,7 +398,13 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 
 // RecordWebhookAttempt logs an attempt at a delivery and moves it on:
 // delivered; failed for good (next is nil); or pending until next.
-func (s *Store) RecordWebhookAttempt(ctx context.Context, deliveryID int64, a WebhookAttempt, delivered bool, next *time.Time) error {
+//
+// A delivery that fails for good while its endpoint delivered nothing since
+// that delivery was created means the endpoint has failed everything for
+// as long as deliveries are retried: the endpoint is then disabled, in the
+// same transaction, with the reason, so that its deliveries wait for an
+// admin instead of piling up retries. disabled reports that it happened.
+func (s *Store) RecordWebhookAttempt(ctx context.Context, deliveryID int64, a WebhookAttempt, delivered bool, next *time.Time) (disabled bool, err error) {
 	status := DeliveryPending
 	switch {
 	case delivered:
@@ -407,21 +420,45 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, deliveryID int64, a We
 	if a.StatusCode != nil {
 		code = sql.NullInt64{Int64: int64(*a.StatusCode), Valid: true}
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		disabled = false
 		var attempts int
+		var endpointID, created int64
 		if err := tx.QueryRowContext(ctx, s.q(`UPDATE webhook_deliveries SET attempts = attempts + 1, status = ?, next_attempt_at = ?,
-			last_attempt_at = ?, last_status = ?, last_error = ?, delivered_at = ? WHERE id = ? RETURNING attempts`),
-			status, nullMicros(next), micros(a.At), code, a.Error, deliveredAt, deliveryID).Scan(&attempts); err != nil {
+			last_attempt_at = ?, last_status = ?, last_error = ?, delivered_at = ? WHERE id = ? RETURNING attempts, endpoint_id, created_at`),
+			status, nullMicros(next), micros(a.At), code, a.Error, deliveredAt, deliveryID).Scan(&attempts, &endpointID, &created); err != nil {
 			return notFound(err, "webhook delivery")
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms, response)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`), deliveryID, attempts, micros(a.At), code, a.Error, a.Duration.Milliseconds(), a.Response)
-		return err
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms, response)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), deliveryID, attempts, micros(a.At), code, a.Error, a.Duration.Milliseconds(), a.Response); err != nil {
+			return err
+		}
+		if status != DeliveryFailed {
+			return nil
+		}
+		var since int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM webhook_deliveries
+			WHERE endpoint_id = ? AND status = ? AND delivered_at >= ?`), endpointID, DeliveryDelivered, created).Scan(&since); err != nil {
+			return err
+		}
+		if since > 0 {
+			return nil // it works for other events: this one was the problem
+		}
+		reason := fmt.Sprintf("disabled by Tandem on %s: every delivery failed since %s; the last error: %s",
+			a.At.UTC().Format(time.RFC3339), fromMicros(created).Format(time.RFC3339), a.Error)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET enabled = ?, disabled_reason = ?, updated_at = ?
+			WHERE id = ? AND enabled = ?`), false, reason, micros(a.At), endpointID, true)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		disabled = n > 0
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: record webhook attempt: %w", err)
+		return false, fmt.Errorf("store: record webhook attempt: %w", err)
 	}
-	return nil
+	return disabled, nil
 }
 
 // NextWebhookAttempt is when the earliest pending delivery is due; ok is

@@ -114,7 +114,8 @@ func TestWebhookOutboxConcurrentNodes(t *testing.T) {
 			t.Fatalf("after the lease: %d claimed, want %d", len(batch), want)
 		}
 		code := 200
-		must(t, s.RecordWebhookAttempt(ctx, batch[0].ID, store.WebhookAttempt{At: at(3 * time.Minute), StatusCode: &code}, true, nil), "record")
+		_, err = s.RecordWebhookAttempt(ctx, batch[0].ID, store.WebhookAttempt{At: at(3 * time.Minute), StatusCode: &code}, true, nil)
+		must(t, err, "record")
 		log, err := s.WebhookDeliveries(ctx, ws.ID, batch[0].EndpointID, 0, 100)
 		must(t, err, "deliveries")
 		for _, d := range log {

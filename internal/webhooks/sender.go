@@ -352,7 +352,8 @@ func (s *Sender) attempt(ctx context.Context, d *store.WebhookDelivery) {
 		}
 	}
 	s.o.Metrics.WebhookAttempt(outcome, took)
-	if err := s.o.Store.RecordWebhookAttempt(context.WithoutCancel(ctx), d.ID, a, ok, next); err != nil {
+	disabled, err := s.o.Store.RecordWebhookAttempt(context.WithoutCancel(ctx), d.ID, a, ok, next)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			// The endpoint was deleted while we were sending: nothing left to record.
 			s.log.Info("webhooks: delivery gone before its attempt was recorded", "delivery", d.ID)
@@ -368,6 +369,12 @@ func (s *Sender) attempt(ctx context.Context, d *store.WebhookDelivery) {
 		s.log.Warn("webhook delivery failed for good", "delivery", d.ID, "endpoint", d.EndpointID, "attempts", d.Attempts+1, "err", a.Error)
 	default:
 		s.log.Info("webhook delivery failed; will retry", "delivery", d.ID, "endpoint", d.EndpointID, "attempt", d.Attempts+1, "next", next, "err", a.Error)
+	}
+	if disabled {
+		// Its deliveries now wait for an admin to enable it again.
+		s.log.Warn("webhook endpoint disabled: every delivery failed for as long as deliveries are retried",
+			"endpoint", d.EndpointID, "workspace", d.WorkspaceID, "url", d.Endpoint.URL)
+		s.EndpointsChanged()
 	}
 }
 

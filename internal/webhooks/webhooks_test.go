@@ -443,6 +443,14 @@ func TestRetriesBackOffAndGiveUp(t *testing.T) {
 	if len(r.list()) != d.Attempts {
 		t.Errorf("the receiver saw %d requests for %d logged attempts", len(r.list()), d.Attempts)
 	}
+	// It never delivered anything: the endpoint is disabled, saying why.
+	ep, err := s.WebhookEndpoint(ctx, ws.ID, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.Enabled || !strings.Contains(ep.DisabledReason, "status 500") {
+		t.Errorf("an endpoint that failed throughout: enabled %v, reason %q", ep.Enabled, ep.DisabledReason)
+	}
 }
 
 // TestRetryDelayDoublesUpToTheCap checks the schedule itself, not wall-clock

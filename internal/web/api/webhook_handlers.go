@@ -20,6 +20,7 @@ type webhookJSON struct {
 	EventTypes              []string   `json:"event_types"`
 	StaffEvents             bool       `json:"staff_events"`
 	Enabled                 bool       `json:"enabled"`
+	DisabledReason          string     `json:"disabled_reason,omitempty"`
 	Secret                  string     `json:"secret,omitempty"`
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at"`
 	CreatedAt               time.Time  `json:"created_at"`
@@ -29,7 +30,7 @@ type webhookJSON struct {
 func toWebhookJSON(e *store.WebhookEndpoint, withSecret bool) webhookJSON {
 	out := webhookJSON{
 		ID: e.ID, URL: e.URL, Description: e.Description, EventTypes: e.EventTypes, StaffEvents: e.StaffEvents,
-		Enabled: e.Enabled, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		Enabled: e.Enabled, DisabledReason: e.DisabledReason, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
 	if e.PreviousSecret != "" && e.PreviousExpiresAt != nil && time.Now().Before(*e.PreviousExpiresAt) {
 		out.PreviousSecretExpiresAt = e.PreviousExpiresAt
