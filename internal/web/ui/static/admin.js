@@ -1155,6 +1155,7 @@
       }
     }));
     rerender(renderHooks);
+    schedulePoll();
   }
 
   // deliveryState is a delivery's pill: its class and words.
@@ -1206,11 +1207,11 @@
         h('td', {}, w.staff_events ? 'Included' : h('span', { class: 'none' }, 'No')),
         h('td', {}, h('span', { class: 'pill ' + (w.enabled ? 'available' : 'off') }, w.enabled ? 'Enabled' : 'Disabled')),
         h('td', {}, lastCell(w)),
-        h('td', { class: 'row-actions' },
+        h('td', {}, h('div', { class: 'hook-actions' },
           btn('log', 'Deliveries', () => openDeliveries(w), 'secondary'),
           btn('edit', 'Edit', () => openHookForm(w, `edit-${w.id}`)),
           btn('rotate', 'Rotate secret', () => confirmHook('rotate', w)),
-          btn('delete', 'Delete', () => confirmHook('delete', w))));
+          btn('delete', 'Delete', () => confirmHook('delete', w)))));
     }));
   }
 
@@ -1273,6 +1274,16 @@
     renderHooks();
     if (!focusKey(hookOpener)) $('hook-add').focus();
     hookOpener = null;
+  }
+
+  // A field's error goes as soon as the admin changes the field.
+  for (const [input, box] of Object.values(HOOK_FIELDS)) {
+    const clear = () => {
+      $(box).hidden = true;
+      $(input).removeAttribute('aria-invalid');
+    };
+    if (input === 'hook-all') $('hook-form').querySelector('fieldset').addEventListener('change', clear);
+    else $(input).addEventListener('input', clear);
   }
 
   $('hook-add').addEventListener('click', () => openHookForm(null, 'add'));
@@ -1551,7 +1562,7 @@
       h('div', { class: 'attempt-head' },
         h('strong', {}, `Attempt ${a.attempt}`), ' ', timeEl(a.at), ' · ',
         a.status_code ? `HTTP ${a.status_code}` : 'no answer', ` · ${a.duration_ms} ms`,
-        a.error ? h('span', { class: 'attempt-error' }, ' · ', a.error) : null),
+        a.error && a.error !== 'status ' + a.status_code ? h('span', { class: 'attempt-error' }, ' · ', a.error) : null),
       a.response ? h('pre', { class: 'response', 'aria-label': `Start of the answer to attempt ${a.attempt}` }, a.response) : null));
     return h('div', { class: 'attempts' },
       h('p', { class: 'muted' }, 'webhook-id ', h('code', {}, d.msg_id), ` · event #${d.event_seq}`),
@@ -1604,16 +1615,20 @@
   function hooksShown() {
     return !!token && !$('app').hidden && !$('view-webhooks').hidden && !document.hidden;
   }
+  // schedulePoll looks again shortly after the next attempt of a delivery on its way is due
+  // (between 2 and 30 s from now), or after ms.
   function schedulePoll(ms) {
     clearTimeout(hookPollTimer);
-    const busy = deliveries.some((d) => d.status === 'pending') || [...lastDelivery.values()].some((d) => d && d.status === 'pending');
-    if (!busy && !ms) return;
-    hookPollTimer = setTimeout(refreshHooksLive, ms || 3000);
+    const pending = deliveries.concat([...lastDelivery.values()]).filter((d) => d && d.status === 'pending');
+    if (!pending.length && !ms) return;
+    const due = Math.min(...pending.map((d) => Date.parse(d.next_attempt_at || '') || 0));
+    const wait = ms || Math.max(2000, Math.min(30000, (isFinite(due) ? due - now() : 0) + 1000));
+    hookPollTimer = setTimeout(refreshHooksLive, wait);
   }
   function refreshHooksLive() {
     if (!hooksShown()) return;
     if (logHook) loadDeliveries('merge');
-    else loadLastDeliveries().then(() => schedulePoll());
+    else loadLastDeliveries();
   }
   function hookEvent() {
     if (!hooksShown() || hookEventTimer) return;
@@ -1621,9 +1636,13 @@
       hookEventTimer = null;
       if (!hooksShown()) return;
       if (logHook) loadDeliveries('merge');
-      loadLastDeliveries().then(() => schedulePoll());
+      loadLastDeliveries();
     }, 1200);
   }
+
+  document.addEventListener('visibilitychange', () => {
+    if (hooksShown()) refreshHooksLive();
+  });
 
   function resetWebhooks() {
     hooks = [];
