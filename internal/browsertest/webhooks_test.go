@@ -250,6 +250,7 @@ func TestWebhooksInTheAdminConsole(t *testing.T) {
 			document.getElementById('hook-secret-for').textContent.includes('The old secret keeps signing too until') &&
 			document.querySelector('#hook-rows tr .hook-note')?.textContent.startsWith('The old secret also signs until') && v.value;
 	})()`, js(secret)))
+	admin.screenshot(shots, "webhooks-6-rotated.png")
 	// The next delivery carries both signatures: each secret verifies it.
 	before := rc.count()
 	call(t, base, "POST", "/conversations", sess.Token, map[string]any{"message": map[string]string{"client_id": "w-2", "body": "Thanks!"}}, http.StatusCreated, nil)
@@ -327,7 +328,7 @@ func TestWebhookFormRefusesPrivateURL(t *testing.T) {
 			document.activeElement === document.getElementById('hook-url') &&
 			document.querySelectorAll('#hook-rows tr').length === 0;
 	})()`)
-	admin.screenshot(shots, "webhooks-6-private-url.png")
+	admin.screenshot(shots, "webhooks-7-private-url.png")
 	admin.do("press Escape", pressKey('\x1b'))
 	admin.wait("the form closed, the focus on Add endpoint", `document.getElementById('hook-form').hidden &&
 		document.activeElement === document.getElementById('hook-add')`)
