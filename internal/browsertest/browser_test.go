@@ -73,16 +73,27 @@ var demoStaff = []struct {
 }
 
 // startServer runs Tandem with the demo workspace "acme" over a fresh
-// database, with the dispatcher running, and returns its base URL. The demo
-// staff are created before app.Seed with bcrypt's minimum cost (a default-cost
-// hash takes about a second under -race); Seed keeps them and adds the rest:
-// customers, articles. The server must not log an error during the test.
+// database, with its background workers (the dispatcher, the webhook sender)
+// running, and returns its base URL. The demo staff are created before
+// app.Seed with bcrypt's minimum cost (a default-cost hash takes about a
+// second under -race); Seed keeps them and adds the rest: customers,
+// articles. The server must not log an error during the test.
 func startServer(t *testing.T) string {
+	t.Helper()
+	return startServerWith(t, nil)
+}
+
+// startServerWith is startServer with the configuration changed by edit
+// first (when not nil).
+func startServerWith(t *testing.T, edit func(*config.Config)) string {
 	t.Helper()
 	ctx := context.Background()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg := config.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", LogFormat: "text", ShutdownTimeout: 5 * time.Second}
+	if edit != nil {
+		edit(&cfg)
+	}
 	a, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("app.Open: %v", err)
@@ -111,14 +122,14 @@ func startServer(t *testing.T) string {
 	srv := httptest.NewServer(a.Handler)
 	runCtx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
-	go func() { ran <- a.Desk.Run(runCtx) }()
+	go func() { ran <- a.RunWorkers(runCtx) }()
 	t.Cleanup(func() {
 		if s := logs.String(); strings.Contains(s, "level=ERROR") {
 			t.Errorf("the server logged errors:\n%s", s)
 		}
 		cancel()
 		if err := <-ran; err != nil {
-			t.Errorf("Desk.Run: %v", err)
+			t.Errorf("RunWorkers: %v", err)
 		}
 		srv.Close()
 		if err := a.Close(); err != nil {

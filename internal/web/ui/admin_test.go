@@ -2,8 +2,12 @@ package ui
 
 import (
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tandem-desk/tandem/internal/webhooks"
 )
 
 // TestAdminConsolePage: /admin is an HTML page under the CSP, its script and
@@ -47,5 +51,27 @@ func TestAdminScriptInsertsTextOnly(t *testing.T) {
 		if strings.Contains(string(b), bad) {
 			t.Errorf("admin.js uses %s", bad)
 		}
+	}
+}
+
+// TestAdminScriptKnowsEveryWebhookType: the webhooks form offers exactly the
+// event types the server accepts, in its order.
+func TestAdminScriptKnowsEveryWebhookType(t *testing.T) {
+	b, err := files.ReadFile("static/admin.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	start := strings.Index(src, "const HOOK_TYPES = [")
+	end := strings.Index(src, "const LOG_PAGE")
+	if start < 0 || end < start {
+		t.Fatal("admin.js: no HOOK_TYPES … LOG_PAGE block")
+	}
+	var got []string
+	for _, m := range regexp.MustCompile(`\['([a-z_.]+)', '`).FindAllStringSubmatch(src[start:end], -1) {
+		got = append(got, m[1])
+	}
+	if !slices.Equal(got, webhooks.Types) {
+		t.Errorf("admin.js offers the webhook types\n  %v\nthe server knows\n  %v", got, webhooks.Types)
 	}
 }

@@ -1,7 +1,7 @@
 /*
  * Tandem admin console: a live overview of the workspace (drawn as inline SVG), agents and their
  * skills, routing and assistant settings, and the workspace's settings (names, allowed widget
- * origins, identity secret). Talks to /api/v1 with the staff Bearer token kept in sessionStorage
+ * origins, identity secret) and its webhooks with their delivery logs. Talks to /api/v1 with the staff Bearer token kept in sessionStorage
  * (shared with the agent console and the knowledge-base editor), and follows the WebSocket stream,
  * on which an admin receives every event of the workspace. User-provided text is only ever
  * inserted with textContent / text nodes.
@@ -11,7 +11,7 @@
 
   const TOKEN_KEY = 'tandem.agent.token';
   const SVG_NS = 'http://www.w3.org/2000/svg';
-  const VIEWS = ['overview', 'agents', 'routing', 'assistant', 'workspace'];
+  const VIEWS = ['overview', 'agents', 'routing', 'assistant', 'workspace', 'webhooks'];
   const COLORS = { ai: '#6366f1', queued: '#f59e0b', assigned: '#10b981', resolved: '#94a3b8', available: '#22c55e', away: '#f59e0b', offline: '#cbd5e1' };
 
   const $ = (id) => document.getElementById(id);
@@ -216,6 +216,7 @@
     feed.length = 0;
     $('feed').replaceChildren();
     loaded.clear();
+    resetWebhooks();
   }
 
   async function loadWorkspaceName() {
@@ -249,6 +250,8 @@
       $('secret-value').value = '';
     }
     if (view === 'overview' && stats) renderOverview(); // charts take their box's width
+    if (view !== 'webhooks') hideSecret(); // a new signing secret, too
+    if (view === 'webhooks') loadWebhooks(); // every visit: other admins may have changed them
     if (loaders[view] && !loaded.has(view)) {
       loaded.add(view);
       loaders[view]();
@@ -642,6 +645,7 @@
       return;
     }
     addFeed(ev);
+    hookEvent();
     if (ev.type.startsWith('agent.') || ev.type === 'conversation.assigned' || ev.type === 'conversation.resolved') scheduleAgents();
     if (ev.type === 'settings.workspace_updated' && ev.data && ev.data.name) $('workspace-name').textContent = ev.data.name;
     if (!QUIET.has(ev.type) && !ev.type.startsWith('settings.')) scheduleRefresh();
@@ -1029,6 +1033,633 @@
       notice('Press Ctrl+C (⌘C) to copy the selected secret.');
     }
   });
+
+  // ---- webhooks -------------------------------------------------------------------------------
+
+  // Endpoints go through /api/v1/webhooks (list, create, PATCH, DELETE, rotate-secret) and each
+  // one's delivery log through /api/v1/webhooks/{id}/deliveries (newest first, paged with
+  // ?before=<id>) and …/deliveries/{id}/retry. A signing secret is in the answer to a creation or
+  // a rotation only: it is shown then, while the view stays open, and never again.
+
+  // The documented event types, in the order of docs/api.md (a Go test keeps this list equal to
+  // webhooks.Types).
+  const HOOK_TYPES = [
+    ['conversation.created', 'a conversation starts'],
+    ['message.created', 'a message is added'],
+    ['conversation.handed_off', 'queued for people'],
+    ['conversation.assigned', 'a person takes it'],
+    ['conversation.resolved', 'resolved'],
+    ['conversation.reopened', 'reopened by the customer'],
+    ['csat.submitted', 'the customer rated it'],
+  ];
+  const HOOK_STAFF_TYPES = [
+    ['offer.created', 'offered to an agent'],
+    ['offer.accepted', 'an agent accepted'],
+    ['offer.declined', 'an agent declined'],
+    ['offer.expired', 'an offer ran out'],
+    ['offer.rescinded', 'an offer was withdrawn'],
+    ['agent.status_changed', 'available, away, offline'],
+    ['conversation.tagged', 'tags changed'],
+    ['conversation.transferred', 'handed to a colleague or the queue'],
+  ];
+  const LOG_PAGE = 20;
+
+  let hooks = []; // the endpoints, as listed (no secrets)
+  const lastDelivery = new Map(); // endpoint id → its newest delivery, or null for none yet
+  let hookEditing = null; // the endpoint in the form ({} for a new one), or null
+  let hookOpener = null; // data-key of the control that opened the form, for focus on close
+  let logHook = null; // the endpoint whose delivery log is open
+  let deliveries = []; // its deliveries on show, newest first
+  let moreDeliveries = false; // an older page may exist
+  const openAttempts = new Set(); // delivery ids whose attempts are expanded
+  let secretFor = 0; // the endpoint whose new secret is on show
+
+  const hookLabel = (w) => w.description || w.url;
+  const typeInputs = () => [...document.querySelectorAll('#hook-form input[name="hook-type"]')];
+
+  // when formats a time from the API: the time of day for today, else the date and time.
+  function when(iso) {
+    const t = Date.parse(iso || '');
+    if (isNaN(t)) return '';
+    const d = new Date(t);
+    if (d.toDateString() === new Date(now()).toDateString()) return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    return d.toLocaleString([], { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  }
+  const timeEl = (iso) => h('time', { datetime: iso, title: iso }, when(iso));
+
+  // focusKey focuses the control with data-key=key, when there is one.
+  function focusKey(key) {
+    const el = key && document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (el) el.focus();
+    return !!el;
+  }
+
+  // rerender runs render, and gives the focus back to the control that had it when render
+  // replaced it with a new one of the same data-key.
+  function rerender(render) {
+    const a = document.activeElement;
+    const key = a && a.getAttribute ? a.getAttribute('data-key') : null;
+    render();
+    if (key && !a.isConnected) focusKey(key);
+  }
+
+  function typeCheck([type, what]) {
+    return h('label', { class: 'check' },
+      h('input', { type: 'checkbox', name: 'hook-type', value: type }),
+      h('span', {}, h('code', {}, type), ' ', h('span', { class: 'muted' }, what)));
+  }
+  $('hook-types-conv').replaceChildren(...HOOK_TYPES.map(typeCheck));
+  $('hook-types-staff').replaceChildren(...HOOK_STAFF_TYPES.map(typeCheck));
+
+  // With "All events" on, every type is ticked and locked; off, the ticks are the admin's.
+  function syncTypeChecks() {
+    const all = $('hook-all').checked;
+    for (const c of typeInputs()) {
+      if (all) c.checked = true;
+      c.disabled = all;
+    }
+  }
+  $('hook-all').addEventListener('change', syncTypeChecks);
+
+  async function loadWebhooks() {
+    let list;
+    try {
+      const r = await api('GET', '/webhooks');
+      list = (r && r.webhooks) || [];
+    } catch (e) {
+      if (e.status === 401) return;
+      $('hook-missing').textContent = e.missing ? 'Webhooks are not available on this server.' : "Couldn't load the webhooks: " + e.message;
+      $('hook-missing').hidden = false;
+      $('hook-table').hidden = true;
+      $('hook-add').disabled = e.missing;
+      return;
+    }
+    hooks = list;
+    $('hook-missing').hidden = true;
+    $('hook-table').hidden = false;
+    $('hook-add').disabled = false;
+    if (logHook && !hooks.some((w) => w.id === logHook.id)) closeDeliveries();
+    rerender(renderHooks);
+    await loadLastDeliveries();
+  }
+
+  // loadLastDeliveries reads each endpoint's newest delivery: one small request per endpoint
+  // (a workspace has a handful).
+  async function loadLastDeliveries() {
+    await Promise.all(hooks.map(async (w) => {
+      try {
+        const r = await api('GET', `/webhooks/${w.id}/deliveries?limit=1`);
+        lastDelivery.set(w.id, ((r && r.deliveries) || [])[0] || null);
+      } catch (e) {
+        lastDelivery.delete(w.id);
+      }
+    }));
+    rerender(renderHooks);
+    schedulePoll();
+  }
+
+  // deliveryState is a delivery's pill: its class and words.
+  function deliveryState(d) {
+    if (d.status === 'delivered') return ['ok', 'Delivered'];
+    if (d.status === 'failed') return ['bad', 'Failed'];
+    return d.attempts ? ['warn', 'Retrying'] : ['wait', 'Pending'];
+  }
+
+  function statePill(d) {
+    const [cls, text] = deliveryState(d);
+    return h('span', { class: 'pill ' + cls }, text);
+  }
+
+  function lastResult(d) {
+    const parts = [];
+    if (d.last_status) parts.push('HTTP ' + d.last_status);
+    if (d.last_error && d.last_error !== 'status ' + d.last_status) parts.push(d.last_error);
+    return parts.join(' · ');
+  }
+
+  function lastCell(w) {
+    if (!lastDelivery.has(w.id)) return h('span', { class: 'none' }, '…');
+    const d = lastDelivery.get(w.id);
+    if (!d) return h('span', { class: 'none' }, 'None yet');
+    return h('span', { class: 'last-delivery' }, statePill(d),
+      h('span', { class: 'sub' }, d.event_type, ' · ', timeEl(d.delivered_at || d.last_attempt_at || d.created_at)));
+  }
+
+  function typeTags(types) {
+    if (types.includes('*')) return h('span', { class: 'tag all' }, 'All events');
+    const shown = types.slice(0, 3).map((t) => h('span', { class: 'tag' }, t));
+    if (types.length > 3) shown.push(h('span', { class: 'tag more', title: types.slice(3).join(', ') }, `+${types.length - 3} more`));
+    return h('span', {}, ...shown);
+  }
+
+  function renderHooks() {
+    $('hook-empty').hidden = hooks.length > 0;
+    $('hook-rows').replaceChildren(...hooks.map((w) => {
+      const label = hookLabel(w);
+      const btn = (key, text, onclick, cls) => h('button', { type: 'button', class: (cls || 'ghost') + ' small', 'data-key': `${key}-${w.id}`, 'aria-label': `${text}: ${label}`, onclick }, text);
+      const selected = (hookEditing && hookEditing.id === w.id) || (logHook && logHook.id === w.id);
+      return h('tr', { class: selected ? 'editing' : '', 'data-hook': w.id },
+        h('td', { class: 'hook-endpoint' },
+          h('span', { class: 'hook-url' }, w.url),
+          w.description ? h('span', { class: 'hook-desc' }, w.description) : null,
+          w.previous_secret_expires_at ? h('span', { class: 'hook-note' }, 'The old secret also signs until ', timeEl(w.previous_secret_expires_at)) : null),
+        h('td', {}, typeTags(w.event_types || [])),
+        h('td', {}, w.staff_events ? 'Included' : h('span', { class: 'none' }, 'No')),
+        h('td', {}, h('span', { class: 'pill ' + (w.enabled ? 'available' : 'off') }, w.enabled ? 'Enabled' : 'Disabled')),
+        h('td', {}, lastCell(w)),
+        h('td', {}, h('div', { class: 'hook-actions' },
+          btn('log', 'Deliveries', () => openDeliveries(w), 'secondary'),
+          btn('edit', 'Edit', () => openHookForm(w, `edit-${w.id}`)),
+          btn('rotate', 'Rotate secret', () => confirmHook('rotate', w)),
+          btn('delete', 'Delete', () => confirmHook('delete', w)))));
+    }));
+  }
+
+  // ---- webhooks: the form ----
+
+  const HOOK_FIELDS = {
+    url: ['hook-url', 'hook-url-error'],
+    description: ['hook-description', 'hook-description-error'],
+    event_types: ['hook-all', 'hook-types-error'],
+  };
+
+  function clearHookErrors() {
+    showError('hook-error', null);
+    for (const [input, box] of Object.values(HOOK_FIELDS)) {
+      $(box).hidden = true;
+      $(box).textContent = '';
+      $(input).removeAttribute('aria-invalid');
+    }
+  }
+
+  // showHookError puts a validation error ("url: …") under its field, anything else under the form.
+  function showHookError(err) {
+    clearHookErrors();
+    const m = /^([a-z_]+): ([\s\S]+)$/.exec((err && err.message) || '');
+    const f = err && err.status === 400 && m && HOOK_FIELDS[m[1]];
+    if (!f) {
+      showError('hook-error', err);
+      return;
+    }
+    const [input, box] = f;
+    $(box).textContent = m[2].charAt(0).toUpperCase() + m[2].slice(1);
+    $(box).hidden = false;
+    $(input).setAttribute('aria-invalid', 'true');
+    $(input).focus();
+  }
+
+  function openHookForm(w, openerKey) {
+    hookEditing = w || {};
+    hookOpener = openerKey;
+    $('hook-form-h').textContent = w ? 'Edit endpoint' : 'New endpoint';
+    $('hook-save').textContent = w ? 'Save changes' : 'Create endpoint';
+    $('hook-url').value = w ? w.url : '';
+    $('hook-description').value = w ? w.description || '' : '';
+    const types = w ? w.event_types || [] : ['*'];
+    $('hook-all').checked = types.includes('*');
+    for (const c of typeInputs()) c.checked = types.includes(c.value);
+    syncTypeChecks();
+    $('hook-staff').checked = w ? !!w.staff_events : false;
+    $('hook-enabled').checked = w ? !!w.enabled : true;
+    clearHookErrors();
+    $('hook-form').hidden = false;
+    renderHooks();
+    $('hook-form').scrollIntoView({ block: 'nearest' });
+    $('hook-url').focus();
+  }
+
+  function closeHookForm() {
+    hookEditing = null;
+    $('hook-form').hidden = true;
+    renderHooks();
+    if (!focusKey(hookOpener)) $('hook-add').focus();
+    hookOpener = null;
+  }
+
+  // A field's error goes as soon as the admin changes the field.
+  for (const [input, box] of Object.values(HOOK_FIELDS)) {
+    const clear = () => {
+      $(box).hidden = true;
+      $(input).removeAttribute('aria-invalid');
+    };
+    if (input === 'hook-all') $('hook-form').querySelector('fieldset').addEventListener('change', clear);
+    else $(input).addEventListener('input', clear);
+  }
+
+  $('hook-add').addEventListener('click', () => openHookForm(null, 'add'));
+  $('hook-add').setAttribute('data-key', 'add');
+  $('hook-cancel').addEventListener('click', closeHookForm);
+  $('hook-form').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      closeHookForm();
+    }
+  });
+
+  $('hook-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const editing = hookEditing;
+    if (!editing) return;
+    const body = {
+      url: $('hook-url').value.trim(),
+      description: $('hook-description').value,
+      event_types: $('hook-all').checked ? ['*'] : typeInputs().filter((c) => c.checked).map((c) => c.value),
+      staff_events: $('hook-staff').checked,
+      enabled: $('hook-enabled').checked,
+    };
+    if (!body.url) {
+      showHookError({ status: 400, message: 'url: enter the address your endpoint listens on.' });
+      return;
+    }
+    $('hook-save').disabled = true;
+    try {
+      if (editing.id) {
+        const w = await api('PATCH', `/webhooks/${editing.id}`, body);
+        hooks = hooks.map((x) => (x.id === w.id ? w : x));
+        if (logHook && logHook.id === w.id) logHook = w;
+        notice(`Saved ${w.url}.`, 'ok');
+        closeHookForm();
+      } else {
+        const w = await api('POST', '/webhooks', body);
+        const { secret, ...listed } = w;
+        hooks.push(listed);
+        lastDelivery.set(w.id, null);
+        hookEditing = null;
+        hookOpener = null;
+        $('hook-form').hidden = true;
+        renderHooks();
+        showSecret(w, 'created');
+        notice('Endpoint created. It receives the events that happen from now on.', 'ok');
+      }
+    } catch (ex) {
+      if (ex.status === 404 && !ex.missing) {
+        showError('hook-error', new Error('This endpoint no longer exists: someone deleted it.'));
+        loadWebhooks();
+      } else {
+        showHookError(ex.missing ? new Error('This server cannot manage webhooks.') : ex);
+      }
+    } finally {
+      $('hook-save').disabled = false;
+    }
+  });
+
+  // ---- webhooks: the signing secret ----
+
+  function showSecret(w, why) {
+    secretFor = w.id;
+    $('hook-secret-h').textContent = why === 'created'
+      ? 'Signing secret — copy it now, it is not shown again'
+      : 'New signing secret — copy it now, it is not shown again';
+    $('hook-secret-for').textContent = why === 'created'
+      ? `For ${w.url}.`
+      : `For ${w.url}. The old secret keeps signing too until ${when(w.previous_secret_expires_at)} (24 hours): meanwhile every ` +
+        'request carries both signatures, so your receiver can switch to the new secret without missing a delivery.';
+    $('hook-secret-value').value = w.secret || '';
+    $('hook-secret').hidden = false;
+    $('hook-secret').scrollIntoView({ block: 'nearest' });
+    $('hook-secret-value').focus();
+    $('hook-secret-value').select();
+  }
+
+  function hideSecret() {
+    secretFor = 0;
+    $('hook-secret').hidden = true;
+    $('hook-secret-value').value = '';
+  }
+
+  $('hook-secret-copy').addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText($('hook-secret-value').value);
+      notice('Copied the signing secret.', 'ok');
+    } catch (e) {
+      $('hook-secret-value').focus();
+      $('hook-secret-value').select();
+      notice('Press Ctrl+C (⌘C) to copy the selected secret.');
+    }
+  });
+  $('hook-secret-hide').addEventListener('click', () => {
+    const id = secretFor;
+    hideSecret();
+    if (!focusKey(`log-${id}`)) $('hook-add').focus();
+  });
+
+  // ---- webhooks: rotate and delete, confirmed in a dialog ----
+
+  let dialogAction = null; // {kind, w} while the dialog asks
+
+  function confirmHook(kind, w) {
+    dialogAction = { kind, w };
+    const del = kind === 'delete';
+    $('hook-dialog-h').textContent = del ? 'Delete this endpoint?' : 'Rotate the signing secret?';
+    $('hook-dialog-url').textContent = w.description ? `${w.description} — ${w.url}` : w.url;
+    $('hook-dialog-text').textContent = del
+      ? 'Nothing more is sent to it, and its delivery log is deleted with it. This cannot be undone.'
+      : 'A new secret signs every delivery from now on. The old one keeps signing too for 24 hours — each request ' +
+        'carries both signatures meanwhile — so your receiver can switch over without missing a delivery. After that, ' +
+        'only the new secret verifies.';
+    $('hook-dialog-yes').textContent = del ? 'Delete endpoint' : 'Rotate secret';
+    $('hook-dialog-yes').className = del ? 'danger' : 'primary';
+    showError('hook-dialog-error', null);
+    $('hook-dialog').showModal();
+    $('hook-dialog-cancel').focus();
+  }
+
+  $('hook-dialog-cancel').addEventListener('click', () => $('hook-dialog').close());
+  // Closed without doing it (Cancel or Escape): the focus goes back where it was.
+  $('hook-dialog').addEventListener('close', () => {
+    if (!dialogAction) return;
+    const { kind, w } = dialogAction;
+    dialogAction = null;
+    focusKey(`${kind}-${w.id}`);
+  });
+
+  $('hook-dialog').querySelector('form').addEventListener('submit', async (e) => {
+    e.preventDefault(); // the dialog stays open until the server has answered
+    const act = dialogAction;
+    if (!act) return;
+    const { kind, w } = act;
+    $('hook-dialog-yes').disabled = true;
+    try {
+      if (kind === 'delete') {
+        await api('DELETE', `/webhooks/${w.id}`);
+        dialogAction = null;
+        $('hook-dialog').close();
+        hooks = hooks.filter((x) => x.id !== w.id);
+        lastDelivery.delete(w.id);
+        if (logHook && logHook.id === w.id) closeDeliveries();
+        if (hookEditing && hookEditing.id === w.id) {
+          hookEditing = null;
+          $('hook-form').hidden = true;
+        }
+        if (secretFor === w.id) hideSecret();
+        renderHooks();
+        notice(`Deleted the endpoint ${w.url}.`, 'ok');
+        $('hook-add').focus();
+      } else {
+        const r = await api('POST', `/webhooks/${w.id}/rotate-secret`);
+        dialogAction = null;
+        $('hook-dialog').close();
+        const { secret, ...listed } = r;
+        hooks = hooks.map((x) => (x.id === r.id ? listed : x));
+        renderHooks();
+        showSecret(r, 'rotated');
+        notice('A new signing secret is in force; the old one keeps signing for 24 hours.', 'ok');
+      }
+    } catch (ex) {
+      if (ex.status === 404 && !ex.missing) {
+        dialogAction = null;
+        $('hook-dialog').close();
+        notice('That endpoint no longer exists: someone deleted it.', 'error');
+        loadWebhooks();
+      } else {
+        showError('hook-dialog-error', ex);
+      }
+    } finally {
+      $('hook-dialog-yes').disabled = false;
+    }
+  });
+
+  // ---- webhooks: the delivery log ----
+
+  function openDeliveries(w) {
+    logHook = w;
+    deliveries = [];
+    moreDeliveries = false;
+    openAttempts.clear();
+    $('deliveries-h').textContent = 'Deliveries';
+    $('deliveries-for').textContent = w.description ? `${w.description} — ${w.url}` : w.url;
+    $('delivery-rows').replaceChildren();
+    $('deliveries-empty').hidden = true;
+    $('deliveries-more').hidden = true;
+    showError('deliveries-error', null);
+    $('deliveries').hidden = false;
+    renderHooks();
+    $('deliveries').scrollIntoView({ block: 'start' });
+    $('deliveries-h').focus();
+    loadDeliveries('first');
+  }
+
+  function closeDeliveries() {
+    const id = logHook && logHook.id;
+    logHook = null;
+    deliveries = [];
+    $('deliveries').hidden = true;
+    clearTimeout(hookPollTimer);
+    renderHooks();
+    return id;
+  }
+
+  $('deliveries-close').addEventListener('click', () => {
+    const id = closeDeliveries();
+    if (!focusKey(`log-${id}`)) $('hook-add').focus();
+  });
+  $('deliveries-refresh').addEventListener('click', () => loadDeliveries('merge'));
+  $('deliveries-more').addEventListener('click', () => loadDeliveries('more'));
+
+  // loadDeliveries reads a page of the open log: 'first' replaces it, 'more' adds the page older
+  // than the last shown, 'merge' refreshes the newest page and keeps the older ones shown.
+  async function loadDeliveries(mode) {
+    const w = logHook;
+    if (!w) return;
+    const before = mode === 'more' && deliveries.length ? deliveries[deliveries.length - 1].id : 0;
+    let list;
+    try {
+      const r = await api('GET', `/webhooks/${w.id}/deliveries?limit=${LOG_PAGE}` + (before ? `&before=${before}` : ''));
+      list = (r && r.deliveries) || [];
+    } catch (e) {
+      if (logHook === w && e.status !== 401) showError('deliveries-error', e.status === 404 && !e.missing ? new Error('This endpoint no longer exists.') : e);
+      return;
+    }
+    if (logHook !== w) return;
+    showError('deliveries-error', null);
+    if (mode === 'more') {
+      const seen = new Set(deliveries.map((d) => d.id));
+      deliveries = deliveries.concat(list.filter((d) => !seen.has(d.id)));
+      moreDeliveries = list.length === LOG_PAGE;
+    } else if (mode === 'merge' && deliveries.length) {
+      const top = deliveries[0].id;
+      const newer = list.filter((d) => d.id > top);
+      if (newer.length === LOG_PAGE) {
+        deliveries = list; // too many new ones to join up: start again from the newest
+        moreDeliveries = true;
+      } else {
+        const byID = new Map(list.map((d) => [d.id, d]));
+        deliveries = newer.concat(deliveries.map((d) => byID.get(d.id) || d));
+      }
+    } else {
+      deliveries = list;
+      moreDeliveries = list.length === LOG_PAGE;
+    }
+    if (deliveries.length) lastDelivery.set(w.id, deliveries[0]);
+    rerender(renderHooks);
+    rerender(renderDeliveries);
+    schedulePoll();
+  }
+
+  function retryable(d) {
+    return d.status === 'failed' || (d.status === 'pending' && d.attempts > 0);
+  }
+
+  async function retryDelivery(d) {
+    const w = logHook;
+    if (!w) return;
+    try {
+      await api('POST', `/webhooks/${w.id}/deliveries/${d.id}/retry`);
+      notice(`Sending ${d.event_type} #${d.id} again now.`, 'ok');
+      d.status = 'pending';
+      d.next_attempt_at = new Date(now()).toISOString();
+      rerender(renderDeliveries);
+      focusKey(`toggle-${d.id}`);
+      schedulePoll(1000);
+    } catch (ex) {
+      notice(ex.status === 404 && !ex.missing ? 'That delivery was already delivered, or is gone.' : "Couldn't retry: " + ex.message, 'error');
+      loadDeliveries('merge');
+    }
+  }
+
+  function attemptsDetail(d) {
+    const items = (d.log || []).map((a) => h('li', {},
+      h('div', { class: 'attempt-head' },
+        h('strong', {}, `Attempt ${a.attempt}`), ' ', timeEl(a.at), ' · ',
+        a.status_code ? `HTTP ${a.status_code}` : 'no answer', ` · ${a.duration_ms} ms`,
+        a.error && a.error !== 'status ' + a.status_code ? h('span', { class: 'attempt-error' }, ' · ', a.error) : null),
+      a.response ? h('pre', { class: 'response', 'aria-label': `Start of the answer to attempt ${a.attempt}` }, a.response) : null));
+    return h('div', { class: 'attempts' },
+      h('p', { class: 'muted' }, 'webhook-id ', h('code', {}, d.msg_id), ` · event #${d.event_seq}`),
+      items.length ? h('ol', { class: 'attempt-list' }, ...items) : h('p', { class: 'none' }, 'Not tried yet.'),
+      h('details', { class: 'payload' }, h('summary', {}, 'Payload'), h('pre', {}, JSON.stringify(d.payload, null, 2))));
+  }
+
+  function renderDeliveries() {
+    $('deliveries-empty').hidden = deliveries.length > 0;
+    $('deliveries-more').hidden = !moreDeliveries;
+    const rows = [];
+    for (const d of deliveries) {
+      const open = openAttempts.has(d.id);
+      const detailID = `delivery-${d.id}-attempts`;
+      const toggle = h('button', {
+        type: 'button', class: 'ghost small', 'data-key': `toggle-${d.id}`, 'aria-expanded': String(open), 'aria-controls': detailID,
+        'aria-label': `Attempts: ${d.event_type} #${d.id}`,
+        onclick: () => {
+          if (openAttempts.has(d.id)) openAttempts.delete(d.id);
+          else openAttempts.add(d.id);
+          rerender(renderDeliveries);
+        },
+      }, open ? 'Hide attempts' : 'Attempts');
+      const retry = retryable(d)
+        ? h('button', { type: 'button', class: 'secondary small', 'data-key': `retry-${d.id}`, 'aria-label': `Retry now: ${d.event_type} #${d.id}`, onclick: () => retryDelivery(d) }, 'Retry now')
+        : null;
+      let next = h('span', { class: 'none' }, '—');
+      if (d.delivered_at) next = timeEl(d.delivered_at);
+      else if (d.status === 'pending' && d.next_attempt_at) next = h('span', {}, 'next ', timeEl(d.next_attempt_at));
+      else if (d.status === 'failed') next = h('span', { class: 'none' }, 'gave up');
+      const result = lastResult(d);
+      rows.push(h('tr', { 'data-delivery': d.id, class: 'delivery ' + deliveryState(d)[0] },
+        h('td', {}, h('code', {}, d.event_type)),
+        h('td', {}, statePill(d)),
+        h('td', { class: 'num' }, String(d.attempts)),
+        h('td', { class: 'result' }, result || h('span', { class: 'none' }, '—')),
+        h('td', {}, timeEl(d.created_at)),
+        h('td', {}, next),
+        h('td', { class: 'row-actions' }, retry, toggle)));
+      const detail = h('tr', { id: detailID, class: 'attempts-row', hidden: !open }, h('td', { colspan: 7 }, open ? attemptsDetail(d) : null));
+      rows.push(detail);
+    }
+    $('delivery-rows').replaceChildren(...rows);
+  }
+
+  // The log follows what happens: soon after the workspace's events (each may make a delivery),
+  // and every few seconds while one shown is still on its way.
+  let hookPollTimer = null;
+  let hookEventTimer = null;
+  function hooksShown() {
+    return !!token && !$('app').hidden && !$('view-webhooks').hidden && !document.hidden;
+  }
+  // schedulePoll looks again shortly after the next attempt of a delivery on its way is due
+  // (between 2 and 30 s from now), or after ms.
+  function schedulePoll(ms) {
+    clearTimeout(hookPollTimer);
+    const pending = deliveries.concat([...lastDelivery.values()]).filter((d) => d && d.status === 'pending');
+    if (!pending.length && !ms) return;
+    const due = Math.min(...pending.map((d) => Date.parse(d.next_attempt_at || '') || 0));
+    const wait = ms || Math.max(2000, Math.min(30000, (isFinite(due) ? due - now() : 0) + 1000));
+    hookPollTimer = setTimeout(refreshHooksLive, wait);
+  }
+  function refreshHooksLive() {
+    if (!hooksShown()) return;
+    if (logHook) loadDeliveries('merge');
+    else loadLastDeliveries();
+  }
+  function hookEvent() {
+    if (!hooksShown() || hookEventTimer) return;
+    hookEventTimer = setTimeout(() => {
+      hookEventTimer = null;
+      if (!hooksShown()) return;
+      if (logHook) loadDeliveries('merge');
+      loadLastDeliveries();
+    }, 1200);
+  }
+
+  document.addEventListener('visibilitychange', () => {
+    if (hooksShown()) refreshHooksLive();
+  });
+
+  function resetWebhooks() {
+    hooks = [];
+    lastDelivery.clear();
+    hookEditing = null;
+    logHook = null;
+    deliveries = [];
+    clearTimeout(hookPollTimer);
+    $('hook-form').hidden = true;
+    $('deliveries').hidden = true;
+    $('hook-rows').replaceChildren();
+    hideSecret();
+    if ($('hook-dialog').open) {
+      dialogAction = null;
+      $('hook-dialog').close();
+    }
+  }
 
   // ---- start ----------------------------------------------------------------------------------
 
