@@ -1205,7 +1205,9 @@
           w.previous_secret_expires_at ? h('span', { class: 'hook-note' }, 'The old secret also signs until ', timeEl(w.previous_secret_expires_at)) : null),
         h('td', {}, typeTags(w.event_types || [])),
         h('td', {}, w.staff_events ? 'Included' : h('span', { class: 'none' }, 'No')),
-        h('td', {}, h('span', { class: 'pill ' + (w.enabled ? 'available' : 'off') }, w.enabled ? 'Enabled' : 'Disabled')),
+        h('td', {}, h('span', { class: 'pill ' + (w.enabled ? 'available' : 'off') }, w.enabled ? 'Enabled' : 'Disabled'),
+          // Tandem disabled it after every delivery failed for days: say why.
+          w.disabled_reason ? h('span', { class: 'hook-note', 'data-key': `disabled-${w.id}` }, w.disabled_reason) : null),
         h('td', {}, lastCell(w)),
         h('td', {}, h('div', { class: 'hook-actions' },
           btn('log', 'Deliveries', () => openDeliveries(w), 'secondary'),
