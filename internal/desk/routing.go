@@ -564,7 +564,7 @@ func (d *Desk) FollowUp(ctx context.Context, a Actor, id int64, email string) (*
 		}
 		_, _, _, err = d.addMessage(ctx, store.NewMessage{
 			WorkspaceID: a.WorkspaceID, ConversationID: id, AuthorKind: model.AuthorSystem,
-			Body: followUpNotice(d.mail.Enabled, email),
+			Body: followUpNotice(conv, d.mail.Enabled, email),
 		}, d.now())
 		if err != nil {
 			return nil, err
@@ -575,13 +575,33 @@ func (d *Desk) FollowUp(ctx context.Context, a Actor, id int64, email string) (*
 }
 
 // followUpNotice is the confirmation a customer gets for a follow-up
-// address: it promises an email only when Tandem sends one.
-func followUpNotice(mailEnabled bool, email string) string {
+// address, in the language triage read in their words (else English): it
+// promises an email only when Tandem sends one.
+func followUpNotice(conv *model.Conversation, mailEnabled bool, email string) string {
 	if mailEnabled {
-		return fmt.Sprintf("Thanks — we'll answer here as soon as someone is online, and email you at %s.", email)
+		return fmt.Sprintf(inLanguage(followUpMailNotices, conv), email)
 	}
-	return fmt.Sprintf("Thanks — we'll answer here as soon as someone is online. Our team has your email address, %s, if they need to reach you.", email)
+	return fmt.Sprintf(inLanguage(followUpNoMailNotices, conv), email)
 }
+
+// followUpMailNotices and followUpNoMailNotices hold the confirmation with
+// and without email sending; %s is the address.
+var (
+	followUpMailNotices = map[string]string{
+		"en": "Thanks — we'll answer here as soon as someone is online, and email you at %s.",
+		"sv": "Tack! Vi svarar här så snart någon är på plats, och mejlar dig på %s.",
+		"de": "Danke! Wir antworten hier, sobald jemand online ist, und schreiben Ihnen an %s.",
+		"es": "¡Gracias! Te responderemos aquí en cuanto haya alguien disponible y te escribiremos a %s.",
+		"fr": "Merci ! Nous vous répondrons ici dès que quelqu’un sera en ligne, et vous écrirons à %s.",
+	}
+	followUpNoMailNotices = map[string]string{
+		"en": "Thanks — we'll answer here as soon as someone is online. Our team has your email address, %s, if they need to reach you.",
+		"sv": "Tack! Vi svarar här så snart någon är på plats. Vårt team har din e-postadress, %s, om de behöver nå dig.",
+		"de": "Danke! Wir antworten hier, sobald jemand online ist. Unser Team hat Ihre E-Mail-Adresse, %s, falls es Sie erreichen muss.",
+		"es": "¡Gracias! Te responderemos aquí en cuanto haya alguien disponible. Nuestro equipo tiene tu correo, %s, por si necesita contactarte.",
+		"fr": "Merci ! Nous vous répondrons ici dès que quelqu’un sera en ligne. Notre équipe a votre adresse e-mail, %s, si elle doit vous joindre.",
+	}
+)
 
 // followUpMail is the email an agent's public reply owes a customer who
 // left a follow-up address, or nil when there is none to send. The store
