@@ -24,13 +24,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/tandem-desk/tandem/internal/backoff"
 	"github.com/tandem-desk/tandem/internal/bus"
 	"github.com/tandem-desk/tandem/internal/metrics"
 	"github.com/tandem-desk/tandem/internal/store"
@@ -383,24 +383,7 @@ func (s *Sender) attempt(ctx context.Context, d *store.WebhookDelivery) {
 // that a recovering receiver is not hit by every retry at once, until
 // GiveUpAfter has passed since the delivery was created.
 func (s *Sender) nextAttempt(d *store.WebhookDelivery, now time.Time) *time.Time {
-	next := now.Add(RetryDelay(d.Attempts, s.o.FirstRetry, s.o.MaxRetryDelay, rand.Float64()*0.2-0.1))
-	if next.After(d.CreatedAt.Add(s.o.GiveUpAfter)) {
-		return nil
-	}
-	return &next
-}
-
-// RetryDelay is the wait before the next try of a delivery that failed
-// attempts times: first, doubling each time up to max, then scaled by
-// 1+jitter (the sender draws jitter in ±10 % so that endpoints which fail
-// together are not retried in lockstep).
-func RetryDelay(attempts int, first, max time.Duration, jitter float64) time.Duration {
-	delay := first
-	for i := 0; i < attempts && delay < max; i++ {
-		delay *= 2
-	}
-	delay = min(delay, max)
-	return delay + time.Duration(jitter*float64(delay))
+	return backoff.Next(now, d.Attempts, s.o.FirstRetry, s.o.MaxRetryDelay, d.CreatedAt.Add(s.o.GiveUpAfter))
 }
 
 // send POSTs a delivery, signed with the endpoint's secret and, during a

@@ -453,23 +453,6 @@ func TestRetriesBackOffAndGiveUp(t *testing.T) {
 	}
 }
 
-// TestRetryDelayDoublesUpToTheCap checks the schedule itself, not wall-clock
-// gaps: 20, 40, 80, 160, 160 … with the cap at 160, and jitter scales it.
-func TestRetryDelayDoublesUpToTheCap(t *testing.T) {
-	ms := time.Millisecond
-	for attempts, want := range []time.Duration{20 * ms, 40 * ms, 80 * ms, 160 * ms, 160 * ms, 160 * ms} {
-		if got := webhooks.RetryDelay(attempts, 20*ms, 160*ms, 0); got != want {
-			t.Errorf("RetryDelay(%d) = %v, want %v", attempts, got, want)
-		}
-	}
-	if got := webhooks.RetryDelay(2, 20*ms, 160*ms, 0.1); got != 88*ms {
-		t.Errorf("with +10 %% jitter: %v, want 88ms", got)
-	}
-	if got := webhooks.RetryDelay(40, 5*time.Second, 12*time.Hour, 0); got != 12*time.Hour {
-		t.Errorf("many failures: %v, want the 12 h cap", got)
-	}
-}
-
 func TestRotationSignsWithBothSecretsDuringTheOverlap(t *testing.T) {
 	ctx := t.Context()
 	s, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "t.db"))

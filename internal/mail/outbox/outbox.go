@@ -16,11 +16,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	netmail "net/mail"
 	"strings"
 	"time"
 
+	"github.com/tandem-desk/tandem/internal/backoff"
 	"github.com/tandem-desk/tandem/internal/mail"
 	"github.com/tandem-desk/tandem/internal/metrics"
 	"github.com/tandem-desk/tandem/internal/store"
@@ -225,26 +225,10 @@ func MessageID(m *store.OutboxMail, from netmail.Address) string {
 }
 
 // nextAttempt is when to try again after a temporary failure, or nil to
-// give up: RetryDelay with ±10 % jitter, until GiveUpAfter has passed
-// since the mail was created.
+// give up: the delay doubles from FirstRetry up to MaxRetryDelay, ±10 %,
+// until GiveUpAfter has passed since the mail was created.
 func (s *Sender) nextAttempt(m *store.OutboxMail) *time.Time {
-	next := s.now().Add(RetryDelay(m.Attempts, s.o.FirstRetry, s.o.MaxRetryDelay, rand.Float64()*0.2-0.1))
-	if next.After(m.CreatedAt.Add(s.o.GiveUpAfter)) {
-		return nil
-	}
-	return &next
-}
-
-// RetryDelay is the wait before the next try of a mail that failed
-// attempts times before this failure: first, doubling each time up to max,
-// then scaled by 1+jitter.
-func RetryDelay(attempts int, first, max time.Duration, jitter float64) time.Duration {
-	delay := first
-	for i := 0; i < attempts && delay < max; i++ {
-		delay *= 2
-	}
-	delay = min(delay, max)
-	return delay + time.Duration(jitter*float64(delay))
+	return backoff.Next(s.now(), m.Attempts, s.o.FirstRetry, s.o.MaxRetryDelay, m.CreatedAt.Add(s.o.GiveUpAfter))
 }
 
 func truncate(s string, n int) string {

@@ -205,22 +205,3 @@ func TestRunSendsAndStops(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 }
-
-func TestRetryDelay(t *testing.T) {
-	for _, tc := range []struct {
-		attempts int
-		jitter   float64
-		want     time.Duration
-	}{
-		{0, 0, 30 * time.Second},
-		{1, 0, time.Minute},
-		{3, 0, 4 * time.Minute},
-		{20, 0, time.Hour},
-		{0, 0.1, 33 * time.Second},
-		{20, -0.1, 54 * time.Minute},
-	} {
-		if got := outbox.RetryDelay(tc.attempts, 30*time.Second, time.Hour, tc.jitter); got != tc.want {
-			t.Errorf("RetryDelay(%d, jitter %v) = %v, want %v", tc.attempts, tc.jitter, got, tc.want)
-		}
-	}
-}
