@@ -3,13 +3,11 @@ package webhooks_test
 import (
 	"context"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/bus"
-	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/webhooks"
 )
@@ -62,13 +60,7 @@ func TestCheckPublicURL(t *testing.T) {
 // to; the refusal is logged as a failed attempt the admin can read.
 func TestSenderRefusesPrivateAddressesAtDialTime(t *testing.T) {
 	ctx := t.Context()
-	s, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ws, _ := s.EnsureWorkspace(ctx, model.Workspace{Slug: "acme", Name: "Acme"})
-	cust, _ := s.UpsertCustomer(ctx, model.Customer{WorkspaceID: ws.ID, ExternalID: "c1"})
+	s, ws, cust := acmeStore(t)
 	r := newReceiver(t) // listens on 127.0.0.1
 	e, err := s.CreateWebhookEndpoint(ctx, store.WebhookEndpoint{WorkspaceID: ws.ID, URL: r.srv.URL,
 		EventTypes: []string{webhooks.TypeConversationCreated}, Enabled: true, Secret: webhooks.NewSecret()}, time.Now())

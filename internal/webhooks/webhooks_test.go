@@ -200,6 +200,27 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// acmeStore opens a fresh SQLite store, closed when t ends, with the
+// workspace "acme" and one customer.
+func acmeStore(t *testing.T) (*store.Store, *model.Workspace, *model.Customer) {
+	t.Helper()
+	ctx := t.Context()
+	s, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ws, err := s.EnsureWorkspace(ctx, model.Workspace{Slug: "acme", Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cust, err := s.UpsertCustomer(ctx, model.Customer{WorkspaceID: ws.ID, ExternalID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, ws, cust
+}
+
 func runSender(t *testing.T, s *store.Store, b bus.Bus) *webhooks.Sender {
 	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, AllowPrivateNetworks: true, FirstRetry: 50 * time.Millisecond, Idle: 200 * time.Millisecond, Lease: 2 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -396,13 +417,7 @@ func checkDeliveries(t *testing.T, r *receiver, secret string, wantTypes []strin
 
 func TestRetriesBackOffAndGiveUp(t *testing.T) {
 	ctx := t.Context()
-	s, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ws, _ := s.EnsureWorkspace(ctx, model.Workspace{Slug: "acme", Name: "Acme"})
-	cust, _ := s.UpsertCustomer(ctx, model.Customer{WorkspaceID: ws.ID, ExternalID: "c1"})
+	s, ws, cust := acmeStore(t)
 	r := newReceiver(t)
 	r.fail = 1 << 30 // never recovers
 	e, err := s.CreateWebhookEndpoint(ctx, store.WebhookEndpoint{WorkspaceID: ws.ID, URL: r.srv.URL, EventTypes: []string{webhooks.TypeConversationCreated}, Enabled: true, Secret: webhooks.NewSecret()}, time.Now())
@@ -455,13 +470,7 @@ func TestRetriesBackOffAndGiveUp(t *testing.T) {
 
 func TestRotationSignsWithBothSecretsDuringTheOverlap(t *testing.T) {
 	ctx := t.Context()
-	s, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ws, _ := s.EnsureWorkspace(ctx, model.Workspace{Slug: "acme", Name: "Acme"})
-	cust, _ := s.UpsertCustomer(ctx, model.Customer{WorkspaceID: ws.ID, ExternalID: "c1"})
+	s, ws, cust := acmeStore(t)
 	r := newReceiver(t)
 	old := webhooks.NewSecret()
 	e, err := s.CreateWebhookEndpoint(ctx, store.WebhookEndpoint{WorkspaceID: ws.ID, URL: r.srv.URL, EventTypes: []string{"*"}, Enabled: true, Secret: old}, time.Now())
