@@ -9,13 +9,26 @@
 // queues: each job is handled by one worker, at least once — a job whose
 // handler fails, or whose worker dies, is delivered again.
 //
+// Broadcasts are the one kind of message that carries data: a small
+// payload for a transient hint (someone is typing), given to the listeners
+// of its topic on every node, at most once, and dropped rather than ever
+// blocking the sender. Nothing that must not be lost goes there.
+//
 // internal/bus/bustest holds the conformance suite both implementations pass.
 package bus
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
+
+// MaxBroadcast bounds a broadcast's payload: broadcasts are hints, not data
+// transfer (a typing notice is a few hundred bytes).
+const MaxBroadcast = 8 << 10
+
+// ErrTooLarge refuses a broadcast payload over MaxBroadcast.
+var ErrTooLarge = errors.New("bus: broadcast payload too large")
 
 // Bus is what Tandem needs from an event bus. Two implementations exist:
 // Memory (one process) and NATS (a cluster).
@@ -31,6 +44,13 @@ type Bus interface {
 	// whose handler returns an error is delivered again later. Every node
 	// may run a worker for the same queue: each job goes to one of them.
 	Work(ctx context.Context, queue string, handle Handler) error
+	// Broadcast gives a copy of data to every listener of topic, on every
+	// node (this one included), at most once and without blocking: it may
+	// be lost on the way, or dropped for a listener that reads too slowly.
+	// A payload over MaxBroadcast is refused with ErrTooLarge.
+	Broadcast(topic string, data []byte) error
+	// Listen starts receiving the broadcasts of topic. Call Close when done.
+	Listen(topic string) *Listener
 	// Close releases the bus.
 	Close() error
 }

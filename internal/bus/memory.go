@@ -11,7 +11,8 @@ import (
 // process: what they carry must be recoverable from the database (and in
 // Tandem it is — a restarted node re-reads its queues and outbox).
 type Memory struct {
-	hub hub
+	hub  hub
+	cast castHub
 	// RetryDelay is how long a failed job waits before it is delivered again.
 	RetryDelay time.Duration
 
@@ -35,6 +36,18 @@ func (b *Memory) Subscribe(topic string) *Subscription { return b.hub.subscribe(
 
 // Publish signals every subscriber of topic without blocking.
 func (b *Memory) Publish(topic string) { b.hub.publish(topic) }
+
+// Broadcast hands data to the listeners of topic in this process.
+func (b *Memory) Broadcast(topic string, data []byte) error {
+	if err := checkBroadcast(topic, data); err != nil {
+		return err
+	}
+	b.cast.deliver(topic, data)
+	return nil
+}
+
+// Listen starts receiving the broadcasts of topic. Call Close when done.
+func (b *Memory) Listen(topic string) *Listener { return b.cast.listen(topic) }
 
 func (b *Memory) queue(name string) *memQueue {
 	b.mu.Lock()

@@ -17,7 +17,8 @@ import (
 type NATSOptions struct {
 	// Prefix starts every subject the bus uses ("tandem" when empty):
 	// signals go to PREFIX.sig.TOPIC, jobs to PREFIX.work.QUEUE. Nodes that
-	// must hear each other share it; tests use a random one.
+	// must hear each other share it; tests use a random one. Broadcasts go
+	// to PREFIX.cast.TOPIC.
 	Prefix string
 	// Stream names the JetStream stream holding the work queues
 	// ("TANDEM_WORK" when empty).
@@ -44,15 +45,21 @@ type NATSOptions struct {
 // by all nodes: each job is handled by one node and acknowledged after its
 // handler succeeds; a failed job is redelivered after RetryDelay, and the
 // job of a node that died is redelivered after AckWait.
+//
+// Broadcasts are core NATS messages too, at most once, reaching the nodes
+// that listen to the topic at the time; one sent during a disconnect may
+// be lost, and is not made up for: it was only a hint.
 type NATS struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	opts NATSOptions
 	log  *slog.Logger
 	hub  hub
+	cast castHub
 
-	mu   sync.Mutex
-	subs map[string]*nats.Subscription // one NATS subscription per locally subscribed topic
+	mu    sync.Mutex
+	subs  map[string]*nats.Subscription // one NATS subscription per locally subscribed topic
+	casts map[string]*nats.Subscription // one per topic with local listeners
 }
 
 // NewNATS connects to the NATS server at url (nats://host:port, several
@@ -74,11 +81,13 @@ func NewNATS(ctx context.Context, url string, opts NATSOptions) (*NATS, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &NATS{opts: opts, log: log, subs: map[string]*nats.Subscription{}}
+	b := &NATS{opts: opts, log: log, subs: map[string]*nats.Subscription{}, casts: map[string]*nats.Subscription{}}
 	b.hub.first, b.hub.last = b.natsSubscribe, b.natsUnsubscribe
+	b.cast.first, b.cast.last = b.natsListen, b.natsUnlisten
 	nc, err := nats.Connect(url,
 		nats.Name(opts.Name),
-		// Our own signals reach local subscribers directly (see Publish).
+		// Our own signals and broadcasts reach local subscribers and
+		// listeners directly (see Publish and Broadcast).
 		nats.NoEcho(),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
@@ -122,6 +131,8 @@ func (b *NATS) sigSubject(topic string) string { return b.opts.Prefix + ".sig." 
 
 func (b *NATS) workSubject(queue string) string { return b.opts.Prefix + ".work." + queue }
 
+func (b *NATS) castSubject(topic string) string { return b.opts.Prefix + ".cast." + topic }
+
 // natsSubscribe runs (under the hub's lock) when a topic gains its first
 // local subscriber.
 func (b *NATS) natsSubscribe(topic string) {
@@ -145,6 +156,53 @@ func (b *NATS) natsUnsubscribe(topic string) {
 	if sub != nil {
 		_ = sub.Unsubscribe()
 	}
+}
+
+// natsListen runs (under the cast hub's lock) when a topic gains its first
+// local listener.
+func (b *NATS) natsListen(topic string) {
+	sub, err := b.nc.Subscribe(b.castSubject(topic), func(m *nats.Msg) {
+		if len(m.Data) <= MaxBroadcast { // another node keeps the bound too; this is a guard
+			b.cast.deliver(topic, m.Data)
+		}
+	})
+	if err != nil {
+		// Only a closed connection or a bad subject gets here; the
+		// listener still hears this node's broadcasts.
+		b.log.Error("bus: listen", "topic", topic, "err", err)
+		return
+	}
+	b.mu.Lock()
+	b.casts[topic] = sub
+	b.mu.Unlock()
+}
+
+func (b *NATS) natsUnlisten(topic string) {
+	b.mu.Lock()
+	sub := b.casts[topic]
+	delete(b.casts, topic)
+	b.mu.Unlock()
+	if sub != nil {
+		_ = sub.Unsubscribe()
+	}
+}
+
+// Listen starts receiving the broadcasts of topic, from every node.
+func (b *NATS) Listen(topic string) *Listener { return b.cast.listen(topic) }
+
+// Broadcast hands data to the listeners of topic on this node at once and
+// to the other nodes through NATS. Like Publish it never waits for the
+// network: the client buffers. A closed connection reaches this node's
+// listeners only, and is no error (the node is shutting down).
+func (b *NATS) Broadcast(topic string, data []byte) error {
+	if err := checkBroadcast(topic, data); err != nil {
+		return err
+	}
+	b.cast.deliver(topic, data)
+	if err := b.nc.Publish(b.castSubject(topic), data); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		return fmt.Errorf("bus: broadcast %s: %w", topic, err)
+	}
+	return nil
 }
 
 // Subscribe starts receiving signals for topic, from every node.

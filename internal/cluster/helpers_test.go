@@ -413,9 +413,22 @@ type stream struct {
 // openStream connects to a node's stream (after < 0: from the present).
 func openStream(t *testing.T, n *node, token string, after int64) *stream {
 	t.Helper()
-	url := "ws" + strings.TrimPrefix(n.url, "http") + "/api/v1/stream"
+	return openStreamQuery(t, n, token, after, "")
+}
+
+// openStreamQuery is openStream with more query parameters ("typing=1").
+func openStreamQuery(t *testing.T, n *node, token string, after int64, query string) *stream {
+	t.Helper()
+	var params []string
 	if after >= 0 {
-		url += fmt.Sprintf("?after=%d", after)
+		params = append(params, fmt.Sprintf("after=%d", after))
+	}
+	if query != "" {
+		params = append(params, query)
+	}
+	url := "ws" + strings.TrimPrefix(n.url, "http") + "/api/v1/stream"
+	if len(params) > 0 {
+		url += "?" + strings.Join(params, "&")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -452,22 +465,32 @@ func openStream(t *testing.T, n *node, token string, after int64) *stream {
 // next returns the next frame, checking that seqs strictly increase.
 func (s *stream) next() frame {
 	s.t.Helper()
+	f, ok := s.nextWithin(wait)
+	if !ok {
+		s.t.Fatalf("no frame within %v", wait)
+	}
+	return f
+}
+
+// nextWithin is next, reporting false when no frame comes within d.
+// Typing frames are outside the event log and carry no seq.
+func (s *stream) nextWithin(d time.Duration) (frame, bool) {
+	s.t.Helper()
 	select {
 	case f, ok := <-s.frames:
 		if !ok {
 			s.t.Fatal("the stream closed")
 		}
-		if f.Type != "ready" {
+		if f.Type != "ready" && f.Type != "typing" {
 			if f.Seq <= s.last {
 				s.t.Fatalf("frame %d %s after seq %d: seqs must strictly increase", f.Seq, f.Type, s.last)
 			}
 			s.last = f.Seq
 		}
-		return f
-	case <-time.After(wait):
-		s.t.Fatalf("no frame within %v", wait)
+		return f, true
+	case <-time.After(d):
+		return frame{}, false
 	}
-	return frame{}
 }
 
 // waitFor reads frames until match.

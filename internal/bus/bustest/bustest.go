@@ -37,6 +37,11 @@ func Run(t *testing.T, newCluster Cluster) {
 		{"FailedJobsAreDeliveredAgain", failedJobsRetried},
 		{"AStoppedWorkersJobGoesToAnother", stoppedWorkerJobMoves},
 		{"QueuesAreSeparate", queuesSeparate},
+		{"BroadcastReachesListenersOnEveryNode", broadcastReachesEveryNode},
+		{"BroadcastPayloadsArriveIntact", broadcastIntact},
+		{"OversizeBroadcastIsRefused", broadcastOversize},
+		{"ClosedListenerGetsNothing", closedListenerGetsNothing},
+		{"SlowListenerNeverBlocksTheSender", slowListener},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,98 @@
+package bus
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+)
+
+// ListenerBuffer is how many payloads a listener holds unread; beyond that
+// new ones are dropped for it until it reads.
+const ListenerBuffer = 64
+
+// Listener receives the payloads broadcast to its topic on C, each its own
+// copy. A listener that falls ListenerBuffer payloads behind misses the
+// newer ones: the sender never waits for it.
+type Listener struct {
+	// C delivers the payloads; it is closed by Close.
+	C     <-chan []byte
+	c     chan []byte
+	once  sync.Once
+	close func()
+}
+
+// Close stops the listener: nothing is delivered after it returns, the
+// payloads still buffered are discarded and C is closed. Calling it again
+// does nothing.
+func (l *Listener) Close() { l.once.Do(l.close) }
+
+// checkBroadcast refuses a payload over MaxBroadcast.
+func checkBroadcast(topic string, data []byte) error {
+	if len(data) > MaxBroadcast {
+		return fmt.Errorf("%w: %d bytes to %s, at most %d", ErrTooLarge, len(data), topic, MaxBroadcast)
+	}
+	return nil
+}
+
+// castHub fans broadcasts out to the local listeners of each topic.
+type castHub struct {
+	mu        sync.Mutex
+	listeners map[string]map[*Listener]struct{}
+	// first and last are told when a topic gains its first listener and
+	// loses its last (NATS subscribes to the subject only while needed).
+	first, last func(topic string)
+}
+
+func (h *castHub) listen(topic string) *Listener {
+	c := make(chan []byte, ListenerBuffer)
+	l := &Listener{C: c, c: c}
+	l.close = func() { h.unlisten(topic, l) }
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.listeners == nil {
+		h.listeners = map[string]map[*Listener]struct{}{}
+	}
+	if h.listeners[topic] == nil {
+		h.listeners[topic] = map[*Listener]struct{}{}
+		if h.first != nil {
+			h.first(topic)
+		}
+	}
+	h.listeners[topic][l] = struct{}{}
+	return l
+}
+
+func (h *castHub) unlisten(topic string, l *Listener) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.listeners[topic], l)
+	if len(h.listeners[topic]) == 0 && h.listeners[topic] != nil {
+		delete(h.listeners, topic)
+		if h.last != nil {
+			h.last(topic)
+		}
+	}
+	// Deliveries happen under h.mu, so none can reach l any more.
+	for {
+		select {
+		case <-l.c:
+			continue
+		default:
+		}
+		break
+	}
+	close(l.c)
+}
+
+// deliver hands each local listener of topic its own copy of data, dropping
+// it for a listener whose buffer is full.
+func (h *castHub) deliver(topic string, data []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for l := range h.listeners[topic] {
+		select {
+		case l.c <- bytes.Clone(data):
+		default: // too slow: a hint it misses is no loss worth waiting for
+		}
+	}
+}
