@@ -92,6 +92,9 @@ type Client struct {
 	TLS *tls.Config
 	// HelloName is sent in EHLO; the host name when empty.
 	HelloName string
+	// Dial connects to the server's address; a net.Dialer when nil. (Tests
+	// reach a local server under a remote name with it.)
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Error is an SMTP server's refusal: its reply code and text.
@@ -124,18 +127,22 @@ func (c *Client) Send(ctx context.Context, from, to string, msg []byte) error {
 		tlsConf = c.TLS.Clone()
 	}
 	tlsConf.ServerName = c.Server.Host
-	dialer := &net.Dialer{}
-	var conn net.Conn
-	var err error
-	if c.Server.ImplicitTLS {
-		conn, err = (&tls.Dialer{NetDialer: dialer, Config: tlsConf}).DialContext(ctx, "tcp", c.Server.Addr())
-	} else {
-		conn, err = dialer.DialContext(ctx, "tcp", c.Server.Addr())
+	dial := c.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
 	}
+	conn, err := dial(ctx, "tcp", c.Server.Addr())
 	if err != nil {
 		return fmt.Errorf("mail: connect to %s: %w", c.Server.Addr(), err)
 	}
 	defer conn.Close()
+	if c.Server.ImplicitTLS {
+		tc := tls.Client(conn, tlsConf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("mail: TLS with %s: %w", c.Server.Addr(), err)
+		}
+		conn = tc
+	}
 	deadline, _ := ctx.Deadline()
 	_ = conn.SetDeadline(deadline)
 	// Shutdown or timeout interrupts whatever read or write is blocked.
