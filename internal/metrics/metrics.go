@@ -65,6 +65,7 @@ type Metrics struct {
 
 	webhookAttempts *prometheus.CounterVec
 	webhookDuration prometheus.Histogram
+	webhookDisabled prometheus.Counter
 	mails           *prometheus.CounterVec
 }
 
@@ -124,9 +125,13 @@ func New(version string, log *slog.Logger) *Metrics {
 		Help:    "Time of one webhook delivery attempt, request to response (or error).",
 		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	})
+	m.webhookDisabled = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "tandem_webhook_endpoints_disabled_total",
+		Help: "Webhook endpoints Tandem disabled because every delivery failed for as long as deliveries are retried.",
+	})
 	m.mails = counterVec(reg, "tandem_mails_total",
 		"Follow-up email send attempts, by outcome: sent, retry (temporary failure), failed (given up).", "outcome", mailOutcomes)
-	for _, c := range []prometheus.Collector{m.httpRequests, m.httpDuration, m.streams, m.dispatchPass, m.dispatchErrors, m.webhookDuration} {
+	for _, c := range []prometheus.Collector{m.httpRequests, m.httpDuration, m.streams, m.dispatchPass, m.dispatchErrors, m.webhookDuration, m.webhookDisabled} {
 		f(c)
 	}
 	return m
@@ -288,6 +293,13 @@ func (m *Metrics) WebhookAttempt(outcome string, d time.Duration) {
 	}
 	m.webhookAttempts.WithLabelValues(outcome).Inc()
 	m.webhookDuration.Observe(d.Seconds())
+}
+
+// WebhookEndpointDisabled records that Tandem disabled a failing endpoint.
+func (m *Metrics) WebhookEndpointDisabled() {
+	if m != nil {
+		m.webhookDisabled.Inc()
+	}
 }
 
 // Mail records one follow-up email attempt: sent, retry or failed.

@@ -28,6 +28,7 @@ func TestNilIsANoOp(t *testing.T) {
 	m.DispatchPass(time.Now())
 	m.DispatchError()
 	m.WebhookAttempt("delivered", time.Millisecond)
+	m.WebhookEndpointDisabled()
 	m.Mail("sent")
 	m.WatchLoad(func(context.Context) (metrics.Load, error) { return metrics.Load{}, nil }, time.Second)
 }

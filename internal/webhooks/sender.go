@@ -372,6 +372,7 @@ func (s *Sender) attempt(ctx context.Context, d *store.WebhookDelivery) {
 	}
 	if disabled {
 		// Its deliveries now wait for an admin to enable it again.
+		s.o.Metrics.WebhookEndpointDisabled()
 		s.log.Warn("webhook endpoint disabled: every delivery failed for as long as deliveries are retried",
 			"endpoint", d.EndpointID, "workspace", d.WorkspaceID, "url", d.Endpoint.URL)
 		s.EndpointsChanged()

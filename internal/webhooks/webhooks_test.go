@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/tandem-desk/tandem/internal/bus"
 	"github.com/tandem-desk/tandem/internal/bus/bustest"
+	"github.com/tandem-desk/tandem/internal/metrics"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/store/storetest"
@@ -428,7 +431,8 @@ func TestRetriesBackOffAndGiveUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := bus.NewMemory()
-	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, AllowPrivateNetworks: true, FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 160 * time.Millisecond,
+	met := metrics.New("test", nil)
+	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, Metrics: met, AllowPrivateNetworks: true, FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 160 * time.Millisecond,
 		GiveUpAfter: 1500 * time.Millisecond, Idle: 100 * time.Millisecond})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -465,6 +469,13 @@ func TestRetriesBackOffAndGiveUp(t *testing.T) {
 	}
 	if ep.Enabled || !strings.Contains(ep.DisabledReason, "status 500") {
 		t.Errorf("an endpoint that failed throughout: enabled %v, reason %q", ep.Enabled, ep.DisabledReason)
+	}
+	want := `# HELP tandem_webhook_endpoints_disabled_total Webhook endpoints Tandem disabled because every delivery failed for as long as deliveries are retried.
+# TYPE tandem_webhook_endpoints_disabled_total counter
+tandem_webhook_endpoints_disabled_total 1
+`
+	if err := testutil.GatherAndCompare(met.Registry(), strings.NewReader(want), "tandem_webhook_endpoints_disabled_total"); err != nil {
+		t.Errorf("the disabled endpoint is not counted: %v", err)
 	}
 }
 
