@@ -62,13 +62,18 @@ func TestWebhookEndpointDisabledAfterFailingThroughout(t *testing.T) {
 		if e.Enabled || !strings.Contains(e.DisabledReason, "status 503") {
 			t.Errorf("after failing throughout: enabled %v, reason %q", e.Enabled, e.DisabledReason)
 		}
-		// Its other delivery waits (only the flaky endpoint's are due).
+		// Its other delivery waits (only the flaky endpoint's are due)...
 		again, err := s.ClaimWebhookDeliveries(ctx, at(100*time.Hour), time.Minute, 100)
 		must(t, err, "claim while disabled")
 		for _, d := range again {
 			if d.EndpointID == dead.ID {
 				t.Errorf("delivery %d of a disabled endpoint was claimed", d.ID)
 			}
+		}
+		// ...and does not count as due: nothing else is pending now (the
+		// flaky endpoint's were just claimed), so the sender has nothing to wake for.
+		if next, ok, err := s.NextWebhookAttempt(ctx); err != nil || (ok && !next.After(at(100*time.Hour))) {
+			t.Errorf("next attempt %v (%v, %v): a disabled endpoint's delivery counts as due", next, ok, err)
 		}
 		e, err = s.UpdateWebhookEndpoint(ctx, ws.ID, dead.ID, func(e *store.WebhookEndpoint) error { e.Enabled = true; return nil }, at(101*time.Hour))
 		must(t, err, "enable again")
@@ -77,12 +82,19 @@ func TestWebhookEndpointDisabledAfterFailingThroughout(t *testing.T) {
 		}
 		after, err := s.ClaimWebhookDeliveries(ctx, at(102*time.Hour), time.Minute, 100)
 		must(t, err, "claim after enabling")
-		found := false
+		var waited *store.WebhookDelivery
 		for _, d := range after {
-			found = found || d.ID == by[dead.ID][1].ID
+			if d.ID == by[dead.ID][1].ID {
+				waited = d
+			}
 		}
-		if !found {
-			t.Error("the waiting delivery did not go out once the endpoint was enabled again")
+		if waited == nil {
+			t.Fatal("the waiting delivery did not go out once the endpoint was enabled again")
+		}
+		// It starts afresh: one more failure now is a retry, not a give-up
+		// that would disable the endpoint again at once.
+		if !waited.CreatedAt.Equal(at(101*time.Hour)) || waited.Attempts != 0 {
+			t.Errorf("the waiting delivery after enabling: created %v, %d attempts; want now and 0", waited.CreatedAt, waited.Attempts)
 		}
 	})
 }

@@ -170,11 +170,21 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, workspaceID, id int64
 		if err != nil {
 			return notFound(err, "webhook endpoint")
 		}
+		wasEnabled := e.Enabled
 		if err := edit(e); err != nil {
 			return err
 		}
 		if e.Enabled {
 			e.DisabledReason = "" // enabled again: the reason no longer holds
+		}
+		if e.Enabled && !wasEnabled {
+			// The deliveries that waited start afresh: their retry period
+			// counts from now, not from before the pause (else the first
+			// failure would give up on them, and disable the endpoint again).
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET created_at = ?, attempts = 0, next_attempt_at = ?
+				WHERE endpoint_id = ? AND status = ?`), micros(now), micros(now), id, DeliveryPending); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, s.q(`UPDATE webhook_endpoints SET url = ?, description = ?, event_types = ?, staff_events = ?, enabled = ?,
 			secret = ?, previous_secret = ?, previous_expires_at = ?, updated_at = ?, disabled_reason = ? WHERE id = ?`),
@@ -465,7 +475,11 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, deliveryID int64, a We
 // false when none is pending.
 func (s *Store) NextWebhookAttempt(ctx context.Context) (at time.Time, ok bool, err error) {
 	var v sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'`).Scan(&v); err != nil {
+	// Deliveries of disabled endpoints wait (ClaimWebhookDeliveries skips
+	// them): counting them would wake the sender for nothing, at once and
+	// forever, once one of them is due.
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'
+		AND endpoint_id IN (SELECT e.id FROM webhook_endpoints e WHERE e.enabled = ?)`), true).Scan(&v); err != nil {
 		return time.Time{}, false, fmt.Errorf("store: next webhook attempt: %w", err)
 	}
 	if !v.Valid {
