@@ -102,9 +102,11 @@ func (s *Sender) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
+		var claimErr error
 		for {
 			n, err := s.SendDue(ctx)
 			if err != nil || n == 0 {
+				claimErr = err
 				break
 			}
 		}
@@ -112,7 +114,9 @@ func (s *Sender) Run(ctx context.Context) error {
 			return nil
 		}
 		wait := s.o.Idle
-		if next, ok, err := s.o.Store.NextMailAttempt(ctx); err != nil {
+		if claimErr != nil {
+			wait = time.Second // the database cannot take a claim now: do not spin
+		} else if next, ok, err := s.o.Store.NextMailAttempt(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -137,10 +141,13 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 }
 
-// SendDue claims the mails due now, sends them one by one and records each
-// outcome. It returns how many it claimed.
+// SendDue claims a mail due now, sends it and records the outcome. It
+// returns how many it claimed (0 or 1). One at a time, so that a claim's
+// lease covers its send: a mail whose lease ran out while it was being
+// sent could be appended to (a reply lost) or claimed and sent again by
+// another node.
 func (s *Sender) SendDue(ctx context.Context) (int, error) {
-	batch, err := s.o.Store.ClaimMail(ctx, s.now(), s.o.Lease, 10)
+	batch, err := s.o.Store.ClaimMail(ctx, s.now(), s.o.Lease, 1)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("mail: claim", "err", err)
@@ -156,11 +163,14 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 	return len(batch), nil
 }
 
-// attempt sends one mail and records the outcome.
+// attempt sends one mail and records the outcome. The send may take at
+// most half the lease, whatever the client's own timeout.
 func (s *Sender) attempt(ctx context.Context, m *store.OutboxMail) {
-	err := s.send(ctx, m)
-	if ctx.Err() != nil {
-		return // shutting down: the lease runs out and someone retries
+	sendCtx, cancel := context.WithTimeout(ctx, s.o.Lease/2)
+	err := s.send(sendCtx, m)
+	cancel()
+	if err != nil && ctx.Err() != nil {
+		return // shutting down mid-send: the lease runs out and someone retries
 	}
 	rec := context.WithoutCancel(ctx)
 	if err == nil {
