@@ -267,10 +267,19 @@ func (c Config) Logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// redactURL hides a password in a URL before it is shown.
+// redactURL hides a password in a URL before it is shown. A URL that does
+// not parse (often because a password has an unescaped '/', '?' or '#')
+// loses everything between the scheme and its last '@'.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err != nil {
+		i, j := strings.Index(raw, "://"), strings.LastIndex(raw, "@")
+		if i >= 0 && j > i {
+			return raw[:i+3] + "xxxxx" + raw[j:]
+		}
+		return raw
+	}
+	if u.User == nil {
 		return raw
 	}
 	return u.Redacted()

@@ -150,10 +150,10 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("ParseURL(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"http://mail.example.com", "mail.example.com:587", "smtp://", "smtp://host/path", "smtp://host?x=1", "smtp://u:p@host:bad"} {
+	for _, bad := range []string{"http://mail.example.com", "mail.example.com:587", "smtp://", "smtp://host/path", "smtp://host?x=1", "smtp://u:p@host:bad", "smtp://u:p/q@host:587"} {
 		if _, err := mail.ParseURL(bad); err == nil {
 			t.Errorf("ParseURL(%q) accepted", bad)
-		} else if strings.Contains(err.Error(), ":p@") {
+		} else if strings.Contains(err.Error(), ":p@") || strings.Contains(err.Error(), "p/q") {
 			t.Errorf("ParseURL(%q) error shows the password: %v", bad, err)
 		}
 	}

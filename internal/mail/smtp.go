@@ -32,7 +32,8 @@ type Server struct {
 func ParseURL(raw string) (Server, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Server{}, fmt.Errorf("want smtp://user:pass@host:587 or smtps://user:pass@host:465: %v", redactErr(err))
+		// url.Parse's own message may quote the password: leave it out.
+		return Server{}, errors.New("cannot parse it: want smtp://user:pass@host:587 or smtps://user:pass@host:465, with special characters in user and password percent-encoded (/ as %2F, ? as %3F, # as %23, @ as %40)")
 	}
 	var s Server
 	switch u.Scheme {
@@ -61,15 +62,6 @@ func ParseURL(raw string) (Server, error) {
 		s.Password, _ = u.User.Password()
 	}
 	return s, nil
-}
-
-// redactErr keeps a password out of a url.Parse error.
-func redactErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // Addr is host:port.
