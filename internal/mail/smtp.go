@@ -93,15 +93,30 @@ type Client struct {
 type Error = textproto.Error
 
 // Permanent reports whether err means trying again will not help: a 5xx
-// reply (such as 550 no such user) or a message that cannot be sent as is.
-// Network errors and 4xx replies are temporary.
+// reply to the recipient or the message (such as 550 no such user), or a
+// message that cannot be sent as is. Network errors, 4xx replies and any
+// refusal before the recipient is named are temporary.
 func Permanent(err error) bool {
+	var se setupError
+	if errors.As(err, &se) {
+		return false
+	}
 	var te *textproto.Error
 	if errors.As(err, &te) {
 		return te.Code >= 500 && te.Code < 600
 	}
 	return errors.Is(err, ErrInvalid)
 }
+
+// setupError is a refusal before the recipient is named — the greeting,
+// EHLO, STARTTLS, AUTH, MAIL FROM (535 bad credentials, 530 authentication
+// required, 553 sender not allowed): the server or Tandem's configuration
+// is wrong, not this mail, so it is worth trying again once that is fixed
+// rather than failing every queued mail for good.
+type setupError struct{ err error }
+
+func (e setupError) Error() string { return e.err.Error() }
+func (e setupError) Unwrap() error { return e.err }
 
 // Send delivers msg (as Message.Bytes renders it) from from to to.
 func (c *Client) Send(ctx context.Context, from, to string, msg []byte) error {
@@ -143,7 +158,7 @@ func (c *Client) Send(ctx context.Context, from, to string, msg []byte) error {
 
 	sc, err := smtp.NewClient(conn, c.Server.Host)
 	if err != nil {
-		return fmt.Errorf("mail: greeting: %w", err)
+		return setupError{fmt.Errorf("mail: greeting: %w", err)}
 	}
 	defer sc.Close()
 	hello := c.HelloName
@@ -153,13 +168,13 @@ func (c *Client) Send(ctx context.Context, from, to string, msg []byte) error {
 		}
 	}
 	if err := sc.Hello(hello); err != nil {
-		return fmt.Errorf("mail: EHLO: %w", err)
+		return setupError{fmt.Errorf("mail: EHLO: %w", err)}
 	}
 	secure := c.Server.ImplicitTLS
 	if !secure {
 		if ok, _ := sc.Extension("STARTTLS"); ok {
 			if err := sc.StartTLS(tlsConf); err != nil {
-				return fmt.Errorf("mail: STARTTLS: %w", err)
+				return setupError{fmt.Errorf("mail: STARTTLS: %w", err)}
 			}
 			secure = true
 		}
@@ -169,11 +184,11 @@ func (c *Client) Send(ctx context.Context, from, to string, msg []byte) error {
 			return fmt.Errorf("mail: %s offers no STARTTLS: refusing to send the password in clear text (use smtps:// or a server with TLS)", c.Server.Addr())
 		}
 		if err := sc.Auth(smtp.PlainAuth("", c.Server.Username, c.Server.Password, c.Server.Host)); err != nil {
-			return fmt.Errorf("mail: AUTH: %w", err)
+			return setupError{fmt.Errorf("mail: AUTH: %w", err)}
 		}
 	}
 	if err := sc.Mail(from); err != nil {
-		return fmt.Errorf("mail: MAIL FROM: %w", err)
+		return setupError{fmt.Errorf("mail: MAIL FROM: %w", err)}
 	}
 	if err := sc.Rcpt(to); err != nil {
 		return fmt.Errorf("mail: RCPT TO: %w", err)

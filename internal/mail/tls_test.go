@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -118,5 +119,22 @@ func TestSendLogsInWithoutTLSOnThisMachine(t *testing.T) {
 	}
 	if logins := srv.Logins(); len(logins) != 1 || logins[0].TLS || logins[0].Username != "relay" {
 		t.Errorf("logins %+v, want one in clear to the local relay", logins)
+	}
+}
+
+// TestRefusalsBeforeTheRecipientAreTemporary: a 5xx to AUTH (or the
+// greeting, EHLO, MAIL FROM) says the configuration is wrong, not the
+// mail: it is not a permanent failure, so queued mails wait for the fix.
+func TestRefusalsBeforeTheRecipientAreTemporary(t *testing.T) {
+	srv := mailtest.NewServerWith(t, mailtest.Options{Auth: true, RefuseAuth: true})
+	_, port, _ := net.SplitHostPort(srv.Addr)
+	c := &mail.Client{Server: mail.Server{Host: "127.0.0.1", Port: port, Username: "relay", Password: "wrong"}, HelloName: "tandem.test"}
+	err := c.Send(t.Context(), "support@acme.example", "dora@example.com", rendered(t))
+	var se *mail.Error
+	if !errors.As(err, &se) || se.Code != 535 {
+		t.Fatalf("err %v, want the server's 535", err)
+	}
+	if mail.Permanent(err) {
+		t.Errorf("a refused login counts as a permanent failure of the mail: %v", err)
 	}
 }

@@ -46,8 +46,9 @@ type Options struct {
 	// configuration, or, with Implicit, speak TLS from the first byte.
 	TLS      *tls.Config
 	Implicit bool
-	// Auth offers AUTH PLAIN (any credentials are accepted and recorded).
-	Auth bool
+	// Auth offers AUTH PLAIN (any credentials are accepted and recorded,
+	// unless RefuseAuth: then recorded and refused with 535).
+	Auth, RefuseAuth bool
 }
 
 // Login is one AUTH PLAIN the server received.
@@ -259,6 +260,10 @@ func (s *Server) session(conn net.Conn) {
 			s.mu.Lock()
 			s.logins = append(s.logins, Login{Username: parts[1], Password: parts[2], TLS: secure})
 			s.mu.Unlock()
+			if s.o.RefuseAuth {
+				reply(535, "5.7.8 authentication credentials invalid")
+				continue
+			}
 			reply(235, "authenticated")
 		case "MAIL":
 			cur = Message{From: addr(arg)}
