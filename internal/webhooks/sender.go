@@ -328,8 +328,8 @@ func (s *Sender) deliverDue(ctx context.Context) bool {
 func (s *Sender) attempt(ctx context.Context, d *store.WebhookDelivery) {
 	start, began := s.now(), time.Now()
 	code, resp, err := s.send(ctx, d, start)
-	if ctx.Err() != nil {
-		return // shutting down: the lease runs out and someone retries
+	if err != nil && ctx.Err() != nil {
+		return // shutting down mid-request: the lease runs out and someone retries
 	}
 	took := time.Since(began)
 	a := store.WebhookAttempt{At: start, Duration: time.Since(start), Response: resp}
