@@ -185,3 +185,87 @@ func TestWebhooksAPI(t *testing.T) {
 	e.call(t, "DELETE", fmt.Sprintf("/api/v1/webhooks/%d", hook.ID), admin, nil, 204, nil)
 	e.fails(t, "GET", fmt.Sprintf("/api/v1/webhooks/%d/deliveries", hook.ID), admin, nil, 404, "not_found")
 }
+
+// TestWebhookTestEvent: an admin's "send test event" reaches the endpoint
+// once, signed with its secret, even though the endpoint subscribed to
+// other types and is disabled (and it stays disabled); it is in the
+// delivery log; agents may not send one; an unknown endpoint is 404.
+func TestWebhookTestEvent(t *testing.T) {
+	e := startEnv(t, envOptions{logLevel: slog.LevelWarn, configure: func(c *config.Config) { c.WebhookAllowPrivate = true }})
+	runWebhooks(t, e.app)
+	admin, _ := e.login(t, "admin@acme.test", "demo")
+	agentTok, _ := e.login(t, "ana@acme.test", "demo")
+
+	type received struct {
+		header http.Header
+		body   []byte
+	}
+	var mu sync.Mutex
+	var got []received
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, received{r.Header.Clone(), b})
+		mu.Unlock()
+	}))
+	defer receiver.Close()
+
+	var hook webhookJSON
+	e.call(t, "POST", "/api/v1/webhooks", admin, map[string]any{"url": receiver.URL,
+		"event_types": []string{webhooks.TypeCSATSubmitted}}, 201, &hook)
+	e.call(t, "PATCH", fmt.Sprintf("/api/v1/webhooks/%d", hook.ID), admin, map[string]any{"enabled": false}, 200, nil)
+
+	path := fmt.Sprintf("/api/v1/webhooks/%d/test", hook.ID)
+	e.fails(t, "POST", path, agentTok, nil, 403, "forbidden")
+	e.fails(t, "POST", "/api/v1/webhooks/999999/test", admin, nil, 404, "not_found")
+
+	var sent struct {
+		deliveryJSON
+		Test     bool  `json:"test"`
+		EventSeq int64 `json:"event_seq"`
+	}
+	e.call(t, "POST", path, admin, nil, 202, &sent)
+	if !sent.Test || sent.EventSeq != 0 || sent.EventType != webhooks.TypeTest || sent.Status != "pending" || sent.MsgID == "" {
+		t.Fatalf("test delivery %+v", sent)
+	}
+
+	var log struct {
+		Deliveries []deliveryJSON `json:"deliveries"`
+	}
+	eventually(t, 10*time.Second, "the test delivered", func() bool {
+		e.call(t, "GET", fmt.Sprintf("/api/v1/webhooks/%d/deliveries", hook.ID), admin, nil, 200, &log)
+		return len(log.Deliveries) == 1 && log.Deliveries[0].Status == "delivered"
+	})
+	if d := log.Deliveries[0]; d.ID != sent.ID || d.Attempts != 1 || len(d.Log) != 1 || *d.Log[0].StatusCode != 200 {
+		t.Errorf("the delivery log: %+v", d)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 {
+		t.Fatalf("the receiver got %d requests, want 1", len(got))
+	}
+	r := got[0]
+	if err := webhooks.Verify(r.header, r.body, time.Now(), time.Minute, hook.Secret); err != nil {
+		t.Errorf("verify with the endpoint's secret: %v", err)
+	}
+	if id := r.header.Get(webhooks.HeaderID); id != sent.MsgID {
+		t.Errorf("webhook-id %q, want the delivery's %q", id, sent.MsgID)
+	}
+	var body struct {
+		Type      string    `json:"type"`
+		Timestamp time.Time `json:"timestamp"`
+		Data      struct {
+			EndpointID int64  `json:"endpoint_id"`
+			Message    string `json:"message"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil || body.Type != webhooks.TypeTest || body.Timestamp.IsZero() ||
+		body.Data.EndpointID != hook.ID || body.Data.Message != "This is a test event from Tandem." {
+		t.Errorf("body %s (%v)", r.body, err)
+	}
+	var after webhookJSON
+	e.call(t, "GET", fmt.Sprintf("/api/v1/webhooks/%d", hook.ID), admin, nil, 200, &after)
+	if after.Enabled {
+		t.Error("a test enabled the endpoint")
+	}
+}

@@ -103,7 +103,8 @@ const focused = `(document.activeElement.getAttribute('data-key') || document.ac
 // secret shown once, and watches the delivery log as a customer writes: the
 // receiver is down, so the deliveries are retried; when it is back "Retry
 // now" delivers one at once, and the request verifies with the shown
-// secret. The admin rotates the secret (the old one keeps signing: the next
+// secret. With the log closed, "Send test event" opens it on a webhook.test
+// delivery that arrives once, signed. The admin rotates the secret (the old one keeps signing: the next
 // request verifies with either), and deletes the endpoint. A description
 // that looks like HTML stays text.
 func TestWebhooksInTheAdminConsole(t *testing.T) {
@@ -230,6 +231,40 @@ func TestWebhooksInTheAdminConsole(t *testing.T) {
 		return c.querySelector('.pill') !== null && c.textContent !== 'None yet';
 	})()`)
 	admin.screenshot(shots, "webhooks-4-delivered.png")
+
+	// 4b. Send a test event with the log closed: the log opens on it, delivered.
+	admin.do("close the log", chromedp.Click(chromedp.ID("deliveries-close"), chromedp.NodeVisible))
+	admin.wait("the log closed", `document.getElementById('deliveries').hidden`)
+	admin.do("send a test event", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-key="test-%d"]`, hookID)), chromedp.NodeVisible))
+	testID := waitFor[int](admin, "the log, open and focused, with the test delivered", `(() => {
+		if (document.getElementById('deliveries').hidden || document.activeElement !== document.getElementById('deliveries-h')) return false;
+		const r = document.querySelector('#delivery-rows tr.delivery');
+		return r && r.cells[0].querySelector('code').textContent === 'webhook.test' &&
+			r.cells[0].querySelector('.tag')?.textContent === 'Test' && r.cells[1].textContent === 'Delivered' &&
+			r.cells[3].textContent === 'HTTP 200' &&
+			document.getElementById('notice').textContent.startsWith('Sending a test event to') && Number(r.dataset.delivery);
+	})()`)
+	admin.screenshot(shots, "webhooks-4b-test-event.png")
+	var tests []receivedHook
+	for _, h := range rc.after(0) {
+		if strings.Contains(string(h.body), `"type":"webhook.test"`) {
+			tests = append(tests, h)
+		}
+	}
+	if len(tests) != 1 {
+		t.Fatalf("the receiver got %d test events, want 1", len(tests))
+	}
+	if err := webhooks.Verify(tests[0].header, tests[0].body, time.Now(), 5*time.Minute, secret); err != nil {
+		t.Errorf("the test event does not verify with the secret the console showed: %v", err)
+	}
+	if !strings.Contains(string(tests[0].body), fmt.Sprintf(`"endpoint_id":%d`, hookID)) {
+		t.Errorf("test event body: %s", tests[0].body)
+	}
+	admin.do("expand the test's attempts", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-key="toggle-%d"]`, testID)), chromedp.NodeVisible))
+	admin.wait("the test's attempts, saying it is a test", fmt.Sprintf(`(() => {
+		const d = document.getElementById('delivery-%d-attempts');
+		return d && !d.hidden && d.querySelector('.attempts p.muted').textContent.endsWith(' · a test event');
+	})()`, testID))
 
 	// 5. Rotate the secret: Escape cancels and gives the focus back; then confirm.
 	rotate := fmt.Sprintf(`rotate-%d`, hookID)

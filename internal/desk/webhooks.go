@@ -199,3 +199,21 @@ func (d *Desk) RetryWebhookDelivery(ctx context.Context, a Actor, id, deliveryID
 	d.webhooksChanged() // wakes the senders
 	return nil
 }
+
+// TestWebhook sends one webhook.test event to an endpoint, whatever it
+// subscribed to and even when it is disabled (that is how an admin checks
+// a fixed receiver before enabling it again). The delivery goes through the
+// outbox like any other — signed, logged, retried — but no event is
+// appended to the log: nothing happened in the workspace.
+func (d *Desk) TestWebhook(ctx context.Context, a Actor, id int64) (*store.WebhookDelivery, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	now := d.now()
+	out, err := d.store.CreateTestWebhookDelivery(ctx, a.WorkspaceID, id, webhooks.TestMessage(id, now), now)
+	if err != nil {
+		return nil, err
+	}
+	d.webhooksChanged() // wakes the senders, on every node
+	return out, nil
+}

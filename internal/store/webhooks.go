@@ -70,6 +70,11 @@ type WebhookDelivery struct {
 	Log []WebhookAttempt
 }
 
+// Test reports whether the delivery is a test an admin asked for, from no
+// event: its EventSeq is negative (-1, -2, … per endpoint), which keeps
+// (endpoint_id, event_seq) unique without a row in the event log.
+func (d *WebhookDelivery) Test() bool { return d.EventSeq < 0 }
+
 // WebhookAttempt is one try at delivering.
 type WebhookAttempt struct {
 	Attempt    int
@@ -351,17 +356,23 @@ func scanDelivery(row scanner) (*WebhookDelivery, error) {
 	return &d, nil
 }
 
+// sendable selects the pending deliveries the sender may send (alias d; one
+// parameter: true): those of enabled endpoints, and tests whatever the
+// endpoint's state, since a test is how an admin checks a fixed receiver
+// before enabling it again.
+const sendable = `d.status = 'pending' AND (d.event_seq < 0
+	OR d.endpoint_id IN (SELECT e.id FROM webhook_endpoints e WHERE e.enabled = ?))`
+
 // ClaimWebhookDeliveries takes up to limit deliveries that are due, for this
 // caller alone: each is leased until now+lease (its next attempt moves
 // there), so another node takes it only if this one dies before recording
-// the attempt. Deliveries of disabled endpoints wait.
+// the attempt. Deliveries of disabled endpoints wait, except tests.
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*WebhookDelivery, error) {
 	var ids []int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		ids = ids[:0]
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT d.id FROM webhook_deliveries d
-			WHERE d.status = 'pending' AND d.next_attempt_at <= ?
-			AND d.endpoint_id IN (SELECT e.id FROM webhook_endpoints e WHERE e.enabled = ?)
+			WHERE d.next_attempt_at <= ? AND `+sendable+`
 			ORDER BY d.next_attempt_at LIMIT ?`+s.d.skipLocked), micros(now), true, limit)
 		if err != nil {
 			return err
@@ -471,15 +482,14 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, deliveryID int64, a We
 	return disabled, nil
 }
 
-// NextWebhookAttempt is when the earliest pending delivery is due; ok is
-// false when none is pending.
+// NextWebhookAttempt is when the earliest pending delivery the sender may
+// claim is due; ok is false when none is. Deliveries of disabled endpoints
+// wait (ClaimWebhookDeliveries skips them, tests aside): counting them
+// would wake the sender for nothing, at once and forever, once one of them
+// is due.
 func (s *Store) NextWebhookAttempt(ctx context.Context) (at time.Time, ok bool, err error) {
 	var v sql.NullInt64
-	// Deliveries of disabled endpoints wait (ClaimWebhookDeliveries skips
-	// them): counting them would wake the sender for nothing, at once and
-	// forever, once one of them is due.
-	if err := s.db.QueryRowContext(ctx, s.q(`SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'
-		AND endpoint_id IN (SELECT e.id FROM webhook_endpoints e WHERE e.enabled = ?)`), true).Scan(&v); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d WHERE `+sendable), true).Scan(&v); err != nil {
 		return time.Time{}, false, fmt.Errorf("store: next webhook attempt: %w", err)
 	}
 	if !v.Valid {
@@ -562,4 +572,40 @@ func (s *Store) RetryWebhookDelivery(ctx context.Context, workspaceID, endpointI
 		return fmt.Errorf("store: retry webhook delivery: %w", ErrNotFound)
 	}
 	return nil
+}
+
+// CreateTestWebhookDelivery records a delivery of m to one endpoint of the
+// workspace, due now, from no event: a test an admin asked for. It goes
+// through the outbox like any delivery (its own webhook-id, signed, logged,
+// retried), whatever the endpoint subscribed to and even when the endpoint
+// is disabled (see sendable). Its EventSeq is the endpoint's lowest so far
+// minus one, taken under a lock on the endpoint.
+func (s *Store) CreateTestWebhookDelivery(ctx context.Context, workspaceID, endpointID int64, m WebhookMessage, now time.Time) (*WebhookDelivery, error) {
+	var out *WebhookDelivery
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM webhook_endpoints WHERE workspace_id = ? AND id = ?`+s.d.forUpdate),
+			workspaceID, endpointID).Scan(&id); err != nil {
+			return notFound(err, "webhook endpoint")
+		}
+		var lowest int64
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MIN(event_seq), 0) FROM webhook_deliveries WHERE endpoint_id = ? AND event_seq < 0`),
+			endpointID).Scan(&lowest); err != nil {
+			return err
+		}
+		var deliveryID int64
+		if err := tx.QueryRowContext(ctx, s.q(`INSERT INTO webhook_deliveries (workspace_id, endpoint_id, event_seq, event_type, msg_id, payload,
+			status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			workspaceID, endpointID, lowest-1, m.Type, newMsgID(), string(m.Payload), DeliveryPending, micros(now), micros(now)).Scan(&deliveryID); err != nil {
+			return err
+		}
+		var err error
+		out, err = scanDelivery(tx.QueryRowContext(ctx, s.q(`SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE id = ?`), deliveryID))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: create test webhook delivery: %w", err)
+	}
+	out.Log = []WebhookAttempt{}
+	return out, nil
 }

@@ -32,6 +32,9 @@ const (
 	TypeConversationTransferred = "conversation.transferred"
 	// All subscribes an endpoint to every type.
 	All = "*"
+	// TypeTest is the synthetic event an admin sends to check an endpoint
+	// (TestMessage). It is not in the event log and cannot be subscribed to.
+	TypeTest = "webhook.test"
 )
 
 // Types lists the event types an endpoint may subscribe to. Offers, agent
@@ -100,4 +103,21 @@ func Message(ev model.Event, e *store.WebhookEndpoint) (store.WebhookMessage, bo
 		panic(fmt.Sprintf("webhooks: encode payload: %v", err)) // RawMessage was validated
 	}
 	return store.WebhookMessage{Type: typ, Payload: body}, true
+}
+
+// TestMessage is the body of a test delivery to an endpoint, in the same
+// shape as every other.
+func TestMessage(endpointID int64, now time.Time) store.WebhookMessage {
+	data, err := json.Marshal(struct {
+		EndpointID int64  `json:"endpoint_id"`
+		Message    string `json:"message"`
+	}{endpointID, "This is a test event from Tandem."})
+	if err != nil {
+		panic(fmt.Sprintf("webhooks: encode test data: %v", err))
+	}
+	body, err := json.Marshal(payload{Type: TypeTest, Timestamp: now.UTC(), Data: data})
+	if err != nil {
+		panic(fmt.Sprintf("webhooks: encode payload: %v", err))
+	}
+	return store.WebhookMessage{Type: TypeTest, Payload: body}
 }

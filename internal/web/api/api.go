@@ -86,6 +86,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("PATCH /api/v1/webhooks/{id}", a.authed(a.updateWebhook))
 	h("DELETE /api/v1/webhooks/{id}", a.authed(a.deleteWebhook))
 	h("POST /api/v1/webhooks/{id}/rotate-secret", a.authed(a.rotateWebhookSecret))
+	h("POST /api/v1/webhooks/{id}/test", a.authed(a.testWebhook))
 	h("GET /api/v1/webhooks/{id}/deliveries", a.authed(a.webhookDeliveries))
 	h("POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry", a.authed(a.retryWebhookDelivery))
 	h("/api/v1/", func(w http.ResponseWriter, r *http.Request) error {

@@ -53,6 +53,7 @@ type deliveryAttemptJSON struct {
 type deliveryJSON struct {
 	ID            int64                 `json:"id"`
 	EventSeq      int64                 `json:"event_seq"`
+	Test          bool                  `json:"test"`
 	EventType     string                `json:"event_type"`
 	MsgID         string                `json:"msg_id"`
 	Status        string                `json:"status"`
@@ -72,6 +73,9 @@ func toDeliveryJSON(d *store.WebhookDelivery) deliveryJSON {
 		ID: d.ID, EventSeq: d.EventSeq, EventType: d.EventType, MsgID: d.MsgID, Status: d.Status, Attempts: d.Attempts,
 		LastAttemptAt: d.LastAttemptAt, LastStatus: d.LastStatus, LastError: d.LastError,
 		CreatedAt: d.CreatedAt, DeliveredAt: d.DeliveredAt, Payload: json.RawMessage(d.Payload), Log: []deliveryAttemptJSON{},
+	}
+	if d.Test() {
+		out.EventSeq, out.Test = 0, true // from no event
 	}
 	if d.Status == store.DeliveryPending {
 		out.NextAttemptAt = d.NextAttemptAt
@@ -228,5 +232,18 @@ func (a *API) retryWebhookDelivery(w http.ResponseWriter, r *http.Request, act d
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"status": "pending"})
+	return nil
+}
+
+func (a *API) testWebhook(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	d, err := a.desk.TestWebhook(r.Context(), act, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, toDeliveryJSON(d))
 	return nil
 }

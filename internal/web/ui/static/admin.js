@@ -1038,7 +1038,8 @@
 
   // Endpoints go through /api/v1/webhooks (list, create, PATCH, DELETE, rotate-secret) and each
   // one's delivery log through /api/v1/webhooks/{id}/deliveries (newest first, paged with
-  // ?before=<id>) and …/deliveries/{id}/retry. A signing secret is in the answer to a creation or
+  // ?before=<id>) and …/deliveries/{id}/retry; …/test sends a webhook.test event (also to a
+  // disabled endpoint, whatever it subscribed to) and opens the log to show how it went. A signing secret is in the answer to a creation or
   // a rotation only: it is shown then, while the view stays open, and never again.
 
   // The documented event types, in the order of docs/api.md (a Go test keeps this list equal to
@@ -1211,6 +1212,7 @@
         h('td', {}, lastCell(w)),
         h('td', {}, h('div', { class: 'hook-actions' },
           btn('log', 'Deliveries', () => openDeliveries(w), 'secondary'),
+          btn('test', 'Send test event', (ev) => sendTest(w, ev.currentTarget)),
           btn('edit', 'Edit', () => openHookForm(w, `edit-${w.id}`)),
           btn('rotate', 'Rotate secret', () => confirmHook('rotate', w)),
           btn('delete', 'Delete', () => confirmHook('delete', w)))));
@@ -1461,6 +1463,31 @@
     }
   });
 
+  // ---- webhooks: a test event ----
+
+  // sendTest asks for a webhook.test delivery to w, then shows it in w's delivery log (opened, or
+  // refreshed if open), which follows it until it is delivered or given up.
+  async function sendTest(w, button) {
+    if (button) button.disabled = true;
+    try {
+      const d = await api('POST', `/webhooks/${w.id}/test`);
+      lastDelivery.set(w.id, d);
+      notice(`Sending a test event to ${w.url}; its result shows in the delivery log.`, 'ok');
+      if (logHook && logHook.id === w.id) loadDeliveries('merge');
+      else openDeliveries(w);
+      schedulePoll(1000);
+    } catch (ex) {
+      if (ex.status === 404 && !ex.missing) {
+        notice('That endpoint no longer exists: someone deleted it.', 'error');
+        loadWebhooks();
+      } else {
+        notice("Couldn't send a test event: " + ex.message, 'error');
+      }
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
   // ---- webhooks: the delivery log ----
 
   function openDeliveries(w) {
@@ -1567,7 +1594,7 @@
         a.error && a.error !== 'status ' + a.status_code ? h('span', { class: 'attempt-error' }, ' · ', a.error) : null),
       a.response ? h('pre', { class: 'response', 'aria-label': `Start of the answer to attempt ${a.attempt}` }, a.response) : null));
     return h('div', { class: 'attempts' },
-      h('p', { class: 'muted' }, 'webhook-id ', h('code', {}, d.msg_id), ` · event #${d.event_seq}`),
+      h('p', { class: 'muted' }, 'webhook-id ', h('code', {}, d.msg_id), d.test ? ' · a test event' : ` · event #${d.event_seq}`),
       items.length ? h('ol', { class: 'attempt-list' }, ...items) : h('p', { class: 'none' }, 'Not tried yet.'),
       h('details', { class: 'payload' }, h('summary', {}, 'Payload'), h('pre', {}, JSON.stringify(d.payload, null, 2))));
   }
@@ -1597,7 +1624,7 @@
       else if (d.status === 'failed') next = h('span', { class: 'none' }, 'gave up');
       const result = lastResult(d);
       rows.push(h('tr', { 'data-delivery': d.id, class: 'delivery ' + deliveryState(d)[0] },
-        h('td', {}, h('code', {}, d.event_type)),
+        h('td', {}, h('code', {}, d.event_type), d.test ? h('span', { class: 'tag' }, 'Test') : null),
         h('td', {}, statePill(d)),
         h('td', { class: 'num' }, String(d.attempts)),
         h('td', { class: 'result' }, result || h('span', { class: 'none' }, '—')),
