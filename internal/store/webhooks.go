@@ -186,8 +186,9 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, workspaceID, id int64
 			// The deliveries that waited start afresh: their retry period
 			// counts from now, not from before the pause (else the first
 			// failure would give up on them, and disable the endpoint again).
+			// Test deliveries never waited (they go out while disabled).
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET created_at = ?, attempts = 0, next_attempt_at = ?
-				WHERE endpoint_id = ? AND status = ?`), micros(now), micros(now), id, DeliveryPending); err != nil {
+				WHERE endpoint_id = ? AND status = ? AND event_seq >= 0`), micros(now), micros(now), id, DeliveryPending); err != nil {
 				return err
 			}
 		}
