@@ -136,51 +136,42 @@ func (b *NATS) castSubject(topic string) string { return b.opts.Prefix + ".cast.
 // natsSubscribe runs (under the hub's lock) when a topic gains its first
 // local subscriber.
 func (b *NATS) natsSubscribe(topic string) {
-	sub, err := b.nc.Subscribe(b.sigSubject(topic), func(*nats.Msg) { b.hub.publish(topic) })
-	if err != nil {
-		// Only a closed connection or a bad subject gets here; the
-		// subscriber still works locally.
-		b.log.Error("bus: subscribe", "topic", topic, "err", err)
-		return
-	}
-	b.mu.Lock()
-	b.subs[topic] = sub
-	b.mu.Unlock()
+	b.follow(b.subs, topic, b.sigSubject(topic), "subscribe", func(*nats.Msg) { b.hub.publish(topic) })
 }
 
-func (b *NATS) natsUnsubscribe(topic string) {
-	b.mu.Lock()
-	sub := b.subs[topic]
-	delete(b.subs, topic)
-	b.mu.Unlock()
-	if sub != nil {
-		_ = sub.Unsubscribe()
-	}
-}
+func (b *NATS) natsUnsubscribe(topic string) { b.unfollow(b.subs, topic) }
 
 // natsListen runs (under the cast hub's lock) when a topic gains its first
 // local listener.
 func (b *NATS) natsListen(topic string) {
-	sub, err := b.nc.Subscribe(b.castSubject(topic), func(m *nats.Msg) {
+	b.follow(b.casts, topic, b.castSubject(topic), "listen", func(m *nats.Msg) {
 		if len(m.Data) <= MaxBroadcast { // another node keeps the bound too; this is a guard
 			b.cast.deliver(topic, m.Data)
 		}
 	})
+}
+
+func (b *NATS) natsUnlisten(topic string) { b.unfollow(b.casts, topic) }
+
+// follow subscribes to subject and keeps the subscription in subs (b.subs
+// or b.casts, guarded by b.mu) under topic. Only a closed connection or a
+// bad subject fails; local subscribers and listeners still work then.
+func (b *NATS) follow(subs map[string]*nats.Subscription, topic, subject, what string, handle nats.MsgHandler) {
+	sub, err := b.nc.Subscribe(subject, handle)
 	if err != nil {
-		// Only a closed connection or a bad subject gets here; the
-		// listener still hears this node's broadcasts.
-		b.log.Error("bus: listen", "topic", topic, "err", err)
+		b.log.Error("bus: "+what, "topic", topic, "err", err)
 		return
 	}
 	b.mu.Lock()
-	b.casts[topic] = sub
+	subs[topic] = sub
 	b.mu.Unlock()
 }
 
-func (b *NATS) natsUnlisten(topic string) {
+// unfollow ends the subscription follow kept in subs under topic.
+func (b *NATS) unfollow(subs map[string]*nats.Subscription, topic string) {
 	b.mu.Lock()
-	sub := b.casts[topic]
-	delete(b.casts, topic)
+	sub := subs[topic]
+	delete(subs, topic)
 	b.mu.Unlock()
 	if sub != nil {
 		_ = sub.Unsubscribe()
