@@ -159,32 +159,11 @@
     showLogin('Your session has ended. Please sign in again.');
   }
 
-  $('login-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const email = $('login-email').value.trim();
-    const password = $('login-password').value;
-    const err = $('login-error');
-    if (!email || !password) {
-      err.textContent = 'Enter your email and password.';
-      err.hidden = false;
-      return;
-    }
-    const btn = $('login-submit');
-    btn.disabled = true;
-    err.hidden = true;
-    try {
-      const r = await api('POST', '/auth/login', { email, password });
-      token = r.token;
-      storageSet(TOKEN_KEY, token);
-      storageSet(SEQ_KEY, null);
-      $('login-password').value = '';
-      start(r.agent);
-    } catch (ex) {
-      err.textContent = ex.status === 401 ? 'Wrong email or password.' : ex.message;
-      err.hidden = false;
-    } finally {
-      btn.disabled = false;
-    }
+  TandemConsole.bindLogin(api, (r) => {
+    token = r.token;
+    storageSet(TOKEN_KEY, token);
+    storageSet(SEQ_KEY, null);
+    start(r.agent);
   });
 
   $('logout').addEventListener('click', async () => {

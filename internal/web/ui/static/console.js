@@ -146,5 +146,40 @@
     };
   }
 
-  window.TandemConsole = { APIError, request, stream };
+  /**
+   * bindLogin wires the consoles' shared sign-in form (#login-form with
+   * #login-email, #login-password, #login-error and #login-submit): it
+   * checks both fields are filled, posts them to /auth/login with api, and
+   * hands the answer ({token, agent}) to onSignedIn; a refusal is shown in
+   * the form.
+   */
+  function bindLogin(api, onSignedIn) {
+    const byId = (id) => document.getElementById(id);
+    byId('login-form').addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const email = byId('login-email').value.trim();
+      const password = byId('login-password').value;
+      const err = byId('login-error');
+      if (!email || !password) {
+        err.textContent = 'Enter your email and password.';
+        err.hidden = false;
+        return;
+      }
+      const btn = byId('login-submit');
+      btn.disabled = true;
+      err.hidden = true;
+      try {
+        const r = await api('POST', '/auth/login', { email, password });
+        byId('login-password').value = '';
+        onSignedIn(r);
+      } catch (ex) {
+        err.textContent = ex.status === 401 ? 'Wrong email or password.' : ex.message;
+        err.hidden = false;
+      } finally {
+        btn.disabled = false;
+      }
+    });
+  }
+
+  window.TandemConsole = { APIError, request, stream, bindLogin };
 })();

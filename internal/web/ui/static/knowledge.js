@@ -69,19 +69,10 @@
     err.hidden = !message;
   }
 
-  $('login-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const err = $('login-error');
-    try {
-      const r = await api('POST', '/auth/login', { email: $('login-email').value.trim(), password: $('login-password').value });
-      token = r.token;
-      storageSet(TOKEN_KEY, token);
-      $('login-password').value = '';
-      start(r.agent);
-    } catch (ex) {
-      err.textContent = ex.status === 401 ? 'Wrong email or password.' : ex.message;
-      err.hidden = false;
-    }
+  TandemConsole.bindLogin(api, (r) => {
+    token = r.token;
+    storageSet(TOKEN_KEY, token);
+    start(r.agent);
   });
 
   function start(agent) {
