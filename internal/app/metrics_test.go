@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -264,30 +261,9 @@ func TestMetricsOwnListener(t *testing.T) {
 // /metrics answers there, and 404 on --addr.
 func TestServeMetricsAddr(t *testing.T) {
 	t.Parallel()
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	logR, logW := io.Pipe()
-	exit := make(chan int, 1)
-	go func() {
-		defer logW.Close()
-		exit <- app.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--data-dir", t.TempDir()},
-			func(string) string { return "" }, nil, io.Discard, logW)
-	}()
-	lines := bufio.NewScanner(logR)
-	addrRE := regexp.MustCompile(` addr=(127\.0\.0\.1:\d+) metrics_addr=(127\.0\.0\.1:\d+)`)
-	var addr, metricsAddr string
-	for addr == "" && lines.Scan() {
-		if m := addrRE.FindStringSubmatch(lines.Text()); m != nil {
-			addr, metricsAddr = m[1], m[2]
-		}
-	}
-	if addr == "" {
-		t.Fatal("the server never logged its addresses")
-	}
-	go func() { // keep draining the log so the server never blocks on it
-		for lines.Scan() {
-		}
-	}()
+	srv, addrs := runServe(t, []string{"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--data-dir", t.TempDir()},
+		regexp.MustCompile(` addr=(127\.0\.0\.1:\d+) metrics_addr=(127\.0\.0\.1:\d+)`))
+	addr, metricsAddr := addrs[0], addrs[1]
 
 	res, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
@@ -304,13 +280,5 @@ func TestServeMetricsAddr(t *testing.T) {
 	if got["tandem_queue_conversations"] == nil || got["process_resident_memory_bytes"] == nil {
 		t.Error("the load gauges or the process collector are missing")
 	}
-	stop()
-	select {
-	case code := <-exit:
-		if code != 0 {
-			t.Fatalf("exit code %d after a graceful stop", code)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("the server did not stop within 20 s of the signal")
-	}
+	srv.stopAndWait(t)
 }
