@@ -36,11 +36,8 @@ func checkBroadcast(topic string, data []byte) error {
 
 // castHub fans broadcasts out to the local listeners of each topic.
 type castHub struct {
-	mu        sync.Mutex
-	listeners map[string]map[*Listener]struct{}
-	// first and last are told when a topic gains its first listener and
-	// loses its last (NATS subscribes to the subject only while needed).
-	first, last func(topic string)
+	mu sync.Mutex
+	topics[*Listener]
 }
 
 func (h *castHub) listen(topic string) *Listener {
@@ -49,29 +46,14 @@ func (h *castHub) listen(topic string) *Listener {
 	l.close = func() { h.unlisten(topic, l) }
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.listeners == nil {
-		h.listeners = map[string]map[*Listener]struct{}{}
-	}
-	if h.listeners[topic] == nil {
-		h.listeners[topic] = map[*Listener]struct{}{}
-		if h.first != nil {
-			h.first(topic)
-		}
-	}
-	h.listeners[topic][l] = struct{}{}
+	h.add(topic, l)
 	return l
 }
 
 func (h *castHub) unlisten(topic string, l *Listener) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.listeners[topic], l)
-	if len(h.listeners[topic]) == 0 && h.listeners[topic] != nil {
-		delete(h.listeners, topic)
-		if h.last != nil {
-			h.last(topic)
-		}
-	}
+	h.remove(topic, l)
 	// Deliveries happen under h.mu, so none can reach l any more.
 	for {
 		select {
@@ -89,7 +71,7 @@ func (h *castHub) unlisten(topic string, l *Listener) {
 func (h *castHub) deliver(topic string, data []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for l := range h.listeners[topic] {
+	for l := range h.members[topic] {
 		select {
 		case l.c <- bytes.Clone(data):
 		default: // too slow: a hint it misses is no loss worth waiting for

@@ -93,46 +93,60 @@ func (s *Subscription) Close() { s.once.Do(s.close) }
 
 // hub fans signals out to the local subscribers of each topic.
 type hub struct {
-	mu   sync.Mutex
-	subs map[string]map[*Subscription]struct{}
-	// first and last are told when a topic gains its first subscriber and
-	// loses its last (NATS subscribes to the subject only while needed).
+	mu sync.Mutex
+	topics[*Subscription]
+}
+
+// topics holds the local members (subscribers, listeners) of each topic.
+// first and last are told when a topic gains its first member and loses
+// its last (NATS subscribes to the subject only while needed). The owner's
+// lock guards it.
+type topics[M comparable] struct {
+	members     map[string]map[M]struct{}
 	first, last func(topic string)
+}
+
+func (t *topics[M]) add(topic string, m M) {
+	if t.members == nil {
+		t.members = map[string]map[M]struct{}{}
+	}
+	if t.members[topic] == nil {
+		t.members[topic] = map[M]struct{}{}
+		if t.first != nil {
+			t.first(topic)
+		}
+	}
+	t.members[topic][m] = struct{}{}
+}
+
+func (t *topics[M]) remove(topic string, m M) {
+	delete(t.members[topic], m)
+	if len(t.members[topic]) == 0 && t.members[topic] != nil {
+		delete(t.members, topic)
+		if t.last != nil {
+			t.last(topic)
+		}
+	}
 }
 
 func (h *hub) subscribe(topic string) *Subscription {
 	s := newSubscription(func(s *Subscription) { h.unsubscribe(topic, s) })
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.subs == nil {
-		h.subs = map[string]map[*Subscription]struct{}{}
-	}
-	if h.subs[topic] == nil {
-		h.subs[topic] = map[*Subscription]struct{}{}
-		if h.first != nil {
-			h.first(topic)
-		}
-	}
-	h.subs[topic][s] = struct{}{}
+	h.add(topic, s)
 	return s
 }
 
 func (h *hub) unsubscribe(topic string, s *Subscription) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.subs[topic], s)
-	if len(h.subs[topic]) == 0 && h.subs[topic] != nil {
-		delete(h.subs, topic)
-		if h.last != nil {
-			h.last(topic)
-		}
-	}
+	h.remove(topic, s)
 }
 
 func (h *hub) publish(topic string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for s := range h.subs[topic] {
+	for s := range h.members[topic] {
 		s.signal()
 	}
 }
@@ -142,7 +156,7 @@ func (h *hub) publish(topic string) {
 func (h *hub) signalAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, subs := range h.subs {
+	for _, subs := range h.members {
 		for s := range subs {
 			s.signal()
 		}
