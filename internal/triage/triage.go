@@ -35,6 +35,9 @@ type Result struct {
 	Reasons            []string      `json:"reasons"`
 	// AnswerThreshold is the confidence the decision required to answer.
 	AnswerThreshold float64 `json:"answer_threshold"`
+	// ClarifyThreshold is the confidence from which the assistant asks back
+	// rather than hands over.
+	ClarifyThreshold float64 `json:"clarify_threshold"`
 }
 
 // Engine triages messages with one intent model. It is safe for concurrent use.
@@ -91,7 +94,7 @@ func (e *Engine) Triage(in Input, p Policy) Result {
 	if s := DetectSensitive(in.Text, r.Language); s != SensitiveNone {
 		r.Sensitive = &s
 	}
-	r.AnswerThreshold = e.AnswerThreshold(p)
+	r.AnswerThreshold, r.ClarifyThreshold = e.AnswerThreshold(p), p.ClarifyThreshold
 	r.OutOfScope = r.Confidence < p.OutOfScopeThreshold
 
 	handoff := func(reason string) { r.Decision = Handoff; r.Reasons = append(r.Reasons, reason) }
