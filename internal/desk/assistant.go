@@ -61,10 +61,7 @@ func (d *Desk) converse(ctx context.Context, conv *model.Conversation, msg *mode
 	if err != nil {
 		return nil, err
 	}
-	turns, err := d.store.AssistantTurns(ctx, ws.ID, conv.ID)
-	if err != nil {
-		return nil, err
-	}
+	turns := r.turns
 	settings, err := d.store.AssistantSettings(ctx, ws.ID)
 	if err != nil {
 		return nil, err
@@ -74,7 +71,7 @@ func (d *Desk) converse(ctx context.Context, conv *model.Conversation, msg *mode
 		return nil, err
 	}
 	turn := assistant.Turn{
-		Message: msg.Body, Triage: r.triage, History: r.history, Turns: turns, Articles: kb.articles, Index: kb.index,
+		Message: msg.Body, ChoiceID: msg.ChoiceID, Triage: r.triage, History: r.history, Turns: turns, Articles: kb.articles, Index: kb.index,
 		Customer: cust, Actions: acts, Settings: settings, Locale: cust.Locale,
 		ArticleURL: func(a *model.Article) string { return articleURL(ws, a) },
 	}
@@ -94,12 +91,13 @@ func (d *Desk) converse(ctx context.Context, conv *model.Conversation, msg *mode
 	}
 	switch decision.Action {
 	case assistant.Handoff:
-		conv, err = d.handoff(ctx, conv, decision.Reason(), model.AuthorAssistant, ws.AssistantName, decision.Body)
-		if err != nil {
+		// The turn is recorded first: the handoff packet, built with the
+		// hand-over, reads what the assistant did from its turns.
+		record.Kind = model.TurnHandoff
+		if err := d.store.AddAssistantTurn(ctx, record); err != nil {
 			return nil, err
 		}
-		record.Kind = model.TurnHandoff
-		return conv, d.store.AddAssistantTurn(ctx, record)
+		return d.handoff(ctx, conv, decision.Reason(), model.AuthorAssistant, ws.AssistantName, decision.Body, decision.Language)
 	case assistant.Resolve:
 		m, _, _, err := d.addMessage(ctx, store.NewMessage{
 			WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: model.AuthorAssistant,
@@ -124,7 +122,7 @@ func (d *Desk) converse(ctx context.Context, conv *model.Conversation, msg *mode
 	}
 	m, after, _, err := d.addMessage(ctx, store.NewMessage{
 		WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: model.AuthorAssistant,
-		AuthorName: ws.AssistantName, Body: body, Citation: decision.Citation,
+		AuthorName: ws.AssistantName, Body: body, Citation: decision.Citation, Choices: decision.Choices,
 	}, d.now())
 	if err != nil {
 		return nil, err
