@@ -108,6 +108,10 @@ type Turn struct {
 	// Actions are the workspace's actions (disabled ones are skipped).
 	Actions  []*model.Action
 	Settings model.AssistantSettings
+	// AnswerThreshold is the article mass from which the assistant answers
+	// (see RankArticles): the workspace's threshold for its help centre.
+	// Zero: triage's threshold for the top intent.
+	AnswerThreshold float64
 	// Locale is the customer's locale, a fallback for the reply language.
 	Locale string
 	// ArticleURL builds the link cited with an answer.

@@ -62,6 +62,34 @@ func RankArticles(articles []*model.Article, alts []triage.IntentScore, langs []
 	return out
 }
 
+// ArticleGroup maps an intent to the answer that covers it — the first
+// intent of the article (and its translations) that answers it, English
+// first — or "" when no published article does. With
+// triage's IntentModel.GroupThreshold it derives the article-mass answer
+// threshold of a workspace's help centre.
+func ArticleGroup(articles []*model.Article) func(intent string) string {
+	langs := []string{"en"}
+	for _, a := range articles {
+		if a.Published && !slices.Contains(langs, a.Language) {
+			langs = append(langs, a.Language)
+		}
+	}
+	groups := map[string]string{}
+	for _, l := range langs {
+		for _, a := range articles {
+			if !a.Published || a.Language != l || len(a.Intents) == 0 {
+				continue
+			}
+			for _, in := range a.Intents {
+				if _, ok := groups[in]; !ok {
+					groups[in] = a.Intents[0]
+				}
+			}
+		}
+	}
+	return func(intent string) string { return groups[intent] }
+}
+
 // minOptionMass is the least mass an article needs to be offered as a
 // choice: a 3 % guess is noise, not an option worth a customer's time.
 const minOptionMass = 0.05
@@ -89,7 +117,10 @@ func (t Turn) byArticle(lang string) Decision {
 		}
 		ranked = RankArticles(t.Articles, alts, languages(tr.Language, t.Locale))
 	}
-	threshold := tr.AnswerThreshold
+	threshold := t.AnswerThreshold
+	if threshold <= 0 {
+		threshold = tr.AnswerThreshold
+	}
 	if threshold <= 0 { // a Result built by hand: triage's own call stands
 		threshold = 2
 		if tr.Decision == triage.Answer {
@@ -107,14 +138,13 @@ func (t Turn) byArticle(lang string) Decision {
 		}
 		return t.handoff(lang, append(slices.Clone(tr.Reasons), ReasonNoArticle))
 	}
-	// The intent model is unsure — or does not speak the customer's
-	// language: a clear full-text match in it may still answer. (Where the
-	// model reads the language and has next to no idea, a word match is
-	// no better a guess.)
-	if tr.Decision != triage.Handoff || !intentModelReads(tr.Language) {
-		if a, hit := t.searchClear(tr.Language); a != nil {
-			return t.answer(a, lang, firstIntent(a), hit.Coverage, append(slices.Clone(tr.Reasons), ReasonSearchMatch))
-		}
+	// A clear full-text match may still answer: in a language the intent
+	// model does not speak, or from an article no intent leads to. Where
+	// the model reads the language and an intent leads to the article, a
+	// word match is a worse guess than the model's own (on held-out English
+	// questions, fewer than a third of such answers were right).
+	if a, hit := t.searchClear(tr.Language); a != nil && (!intentModelReads(tr.Language) || len(a.Intents) == 0) {
+		return t.answer(a, lang, firstIntent(a), hit.Coverage, append(slices.Clone(tr.Reasons), ReasonSearchMatch))
 	}
 	clarifyAt := tr.ClarifyThreshold
 	if clarifyAt <= 0 {

@@ -73,7 +73,8 @@ func (d *Desk) converse(ctx context.Context, conv *model.Conversation, msg *mode
 	turn := assistant.Turn{
 		Message: msg.Body, ChoiceID: msg.ChoiceID, Triage: r.triage, History: r.history, Turns: turns, Articles: kb.articles, Index: kb.index,
 		Customer: cust, Actions: acts, Settings: settings, Locale: cust.Locale,
-		ArticleURL: func(a *model.Article) string { return articleURL(ws, a) },
+		ArticleURL:      func(a *model.Article) string { return articleURL(ws, a) },
+		AnswerThreshold: d.triage.GroupAnswerThreshold(d.policy(ws), assistant.ArticleGroup(kb.articles)),
 	}
 	decision := assistant.Respond(turn)
 	if decision.Action == assistant.Call {

@@ -68,6 +68,19 @@ type modelMeta struct {
 	NCalib      int           `json:"n_calib"`
 	Note        string        `json:"note,omitempty"`
 	CV          *EvalReport   `json:"cv,omitempty"`
+	// CalibTop keeps, for each in-scope example of the calibration split,
+	// the gold intent and the top intents with their calibrated
+	// confidences, so that thresholds over groups of intents (the articles
+	// that answer them) can be derived the same way as Threshold.
+	CalibTop []calibExample `json:"calib_top,omitempty"`
+}
+
+// calibExample is one held-out calibration prediction: class indices of
+// the gold intent and of the top intents, and the top confidences.
+type calibExample struct {
+	Gold int       `json:"g"`
+	Top  []int     `json:"i"`
+	Conf []float32 `json:"p"`
 }
 
 // Intents returns the in-scope intents the model knows, sorted.
@@ -99,13 +112,62 @@ func (m *IntentModel) WithCrossValidation(r EvalReport) *IntentModel {
 // gives about precision p. It returns 1 when p was never reached; so a
 // message whose top confidence is below it should not be answered.
 func (m *IntentModel) Threshold(precision float64) float64 {
+	return thresholdAt(m.calib, precision)
+}
+
+func thresholdAt(calib []calibPoint, precision float64) float64 {
 	best := 1.0
-	for _, p := range m.calib { // decreasing confidence
+	for _, p := range calib { // decreasing confidence
 		if p.Precision >= precision {
 			best = p.Conf
 		}
 	}
 	return best
+}
+
+// GroupThreshold is Threshold for groups of intents: the lowest
+// confidence at which answering with the group that holds the most
+// probability mass (the sum of its intents' confidences) reached the
+// given precision on the calibration split, an answer being right when
+// its group holds the gold intent. group maps an intent to its group, ""
+// for none (nothing answers it). ok is false for a model that keeps no
+// calibration predictions (a file written before they were kept).
+func (m *IntentModel) GroupThreshold(group func(intent string) string, precision float64) (threshold float64, ok bool) {
+	if len(m.meta.CalibTop) == 0 {
+		return 1, false
+	}
+	groups := make([]string, len(m.intents))
+	for i, in := range m.intents {
+		groups[i] = group(in)
+	}
+	preds := make([]evalPred, 0, len(m.meta.CalibTop))
+	for _, e := range m.meta.CalibTop {
+		best, mass := "", 0.0
+		for k, c := range e.Top {
+			g := groups[c]
+			if g == "" || g == best {
+				continue
+			}
+			var sum float64
+			for j, c2 := range e.Top[k:] {
+				if groups[c2] == g {
+					sum += float64(e.Conf[k+j])
+				}
+			}
+			if sum > mass {
+				best, mass = g, sum
+			}
+		}
+		gold := ""
+		if e.Gold >= 0 && e.Gold < len(groups) {
+			gold = groups[e.Gold]
+		}
+		if gold == "" {
+			gold = "\x00" // no group answers it: never right
+		}
+		preds = append(preds, evalPred{gold: gold, pred: best, conf: mass})
+	}
+	return thresholdAt(riskCoverageTable(preds), precision), true
 }
 
 // Predict returns the most likely intents of text, best first, at most five,

@@ -276,10 +276,19 @@ func trainCalibrated(in []Example, neg []string, opt TrainOptions, pr *progress)
 	part.temp = temp
 	// Risk-coverage table of the calibrated part model on held-out in-scope.
 	var preds []evalPred
+	var tops []calibExample
+	fullCls := full.classIndex()
 	for _, e := range calIn {
-		top := part.Predict(e.Text)[0]
+		alts := part.Predict(e.Text)
+		top := alts[0]
 		preds = append(preds, evalPred{gold: e.Intent, pred: top.Intent, conf: top.Confidence})
+		ce := calibExample{Gold: fullCls[e.Intent]}
+		for _, a := range alts {
+			ce.Top, ce.Conf = append(ce.Top, fullCls[a.Intent]), append(ce.Conf, float32(a.Confidence))
+		}
+		tops = append(tops, ce)
 	}
+	full.meta.CalibTop = tops
 	full.temp = temp
 	full.calib = riskCoverageTable(preds)
 	full.meta.Temperature = temp

@@ -69,6 +69,23 @@ func (e *Engine) AnswerThreshold(p Policy) float64 {
 	return e.model.Threshold(p.AnswerPrecision)
 }
 
+// GroupAnswerThreshold is the probability mass a group of intents (the
+// intents one article answers; see IntentModel.GroupThreshold) needs
+// before it is answered under policy p: the policy's explicit threshold
+// when it sets one, else the one that reached the policy's precision on
+// the model's calibration split, else (a model that keeps no calibration
+// predictions) the threshold for the top intent.
+func (e *Engine) GroupAnswerThreshold(p Policy, group func(intent string) string) float64 {
+	p = p.withDefaults()
+	if p.AnswerThreshold > 0 {
+		return p.AnswerThreshold
+	}
+	if t, ok := e.model.GroupThreshold(group, p.AnswerPrecision); ok {
+		return t
+	}
+	return e.model.Threshold(p.AnswerPrecision)
+}
+
 // Triage reads one message and decides under policy p. The checks run in
 // order of what matters most: a person asked for, a sensitive matter, a VIP,
 // an upset customer — each sends the message to a person whatever the
