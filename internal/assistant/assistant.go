@@ -207,7 +207,7 @@ func (t Turn) answer(a *model.Article, lang, intent string, confidence float64, 
 // taken OfferPersonAfter turns without resolving the conversation.
 func (t Turn) offerPerson(d Decision, lang string) Decision {
 	n := t.Settings.OfferPersonAfter
-	if n <= 0 || d.OfferPerson || len(t.Turns)+1 < n {
+	if n <= 0 || d.OfferPerson || len(t.Turns)+1 < n || d.Action != Answer {
 		return d
 	}
 	d.Body += "\n\n" + words(lang).offerPerson
