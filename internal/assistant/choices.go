@@ -154,13 +154,6 @@ func (t Turn) byArticle(lang string) Decision {
 	if !worthAsking {
 		return t.handoff(lang, slices.Clone(tr.Reasons))
 	}
-	if t.hasTurn(model.TurnClarify) {
-		reason := ReasonStillUnclear
-		if t.hasReason(ReasonAskRephrase) {
-			reason = ReasonNoneFit
-		}
-		return t.handoff(lang, append(slices.Clone(tr.Reasons), reason))
-	}
 	var options []ArticleScore
 	if !tr.OutOfScope {
 		for _, s := range ranked {
@@ -169,7 +162,43 @@ func (t Turn) byArticle(lang string) Decision {
 			}
 		}
 	}
+	if !intentModelReads(tr.Language) {
+		options = t.searchOptions(tr.Language)
+	}
+	// One question back, then a person — except that an open question
+	// ("tell me more") may be followed by one with choices to tap: that
+	// is progress, not a loop.
+	if t.hasTurn(model.TurnClarify) && (len(options) == 0 || t.offeredChoices() || t.hasReason(ReasonAskRephrase)) {
+		reason := ReasonStillUnclear
+		if t.hasReason(ReasonAskRephrase) {
+			reason = ReasonNoneFit
+		}
+		return t.handoff(lang, append(slices.Clone(tr.Reasons), reason))
+	}
 	return t.clarify(lang, options)
+}
+
+// minOptionCoverage is the share of the message's meaning an article
+// found by word search must cover to be offered as a choice: less than a
+// clear match needs (see SearchClear), since the customer picks.
+const minOptionCoverage = 0.5
+
+// searchOptions are the distinct articles a word search in the message's
+// language finds worth offering, when the intent model cannot read it.
+func (t Turn) searchOptions(language string) []ArticleScore {
+	if t.Index == nil {
+		return nil
+	}
+	var out []ArticleScore
+	for _, h := range t.Index.Search(t.Message, language, 4) {
+		if len(out) == maxOptions || h.Coverage < minOptionCoverage || h.Matched < 2 {
+			break
+		}
+		if !slices.ContainsFunc(out, func(s ArticleScore) bool { return sameAnswer(s.Article, h.Article) }) {
+			out = append(out, ArticleScore{Article: h.Article, Intent: firstIntent(h.Article)})
+		}
+	}
+	return out
 }
 
 // answerArticle answers from article a (found in the customer's language
@@ -327,6 +356,17 @@ func (t Turn) reply(lang string) (Decision, bool) {
 	}
 	// The article is gone since it was offered: a person can still help.
 	return t.handoff(lang, []string{ReasonNoArticle}), true
+}
+
+// offeredChoices reports whether the assistant has already asked back
+// with articles to choose from.
+func (t Turn) offeredChoices() bool {
+	for _, m := range t.History {
+		if m.AuthorKind == model.AuthorAssistant && slices.ContainsFunc(m.Choices, func(c model.Choice) bool { _, ok := choiceArticle(c.ID); return ok }) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t Turn) hasReason(reason string) bool {
