@@ -330,3 +330,18 @@ func (d *Desk) packetMissing(ctx context.Context, conv *model.Conversation) (boo
 	}
 	return p.CreatedAt.Before(*conv.QueuedAt), nil
 }
+
+// TeamOnline reports whether anyone of the actor's workspace is available
+// to take a conversation now: what the widget's header tells a customer.
+func (d *Desk) TeamOnline(ctx context.Context, a Actor) (bool, error) {
+	agents, err := d.store.Agents(ctx, a.WorkspaceID)
+	if err != nil {
+		return false, err
+	}
+	for _, ag := range agents {
+		if ag.Status == model.AgentAvailable {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -26,6 +26,18 @@ func (a *API) registerAssistant(h func(pattern string, fn handlerFunc)) {
 	h("GET /api/v1/stats/assistant", a.authed(a.assistantStats))
 	h("POST /api/v1/conversations/{id}/feedback", a.authed(a.feedback))
 	h("GET /api/v1/conversations/{id}/copilot", a.authed(a.copilot))
+	h("GET /api/v1/widget/presence", a.authed(a.presence))
+}
+
+// presence tells the widget whether anyone of the team is online, so its
+// header never promises a quick reply nobody can give.
+func (a *API) presence(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	online, err := a.desk.TeamOnline(r.Context(), act)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"team_online": online})
+	return nil
 }
 
 type articleRequest struct {
