@@ -77,10 +77,11 @@ func TestDecideByArticle(t *testing.T) {
 			t.Fatal(err)
 		}
 		eng := triage.NewEngine(m)
-		thr, ok := m.GroupThreshold(assistant.ArticleGroup(arts), triage.DefaultAnswerPrecision)
-		if !ok {
+		if _, ok := m.GroupThreshold(assistant.ArticleGroup(arts), triage.DefaultAnswerPrecision); !ok {
 			t.Fatal("a freshly trained model keeps no calibration predictions")
 		}
+		// The threshold exactly as the desk derives it for a workspace.
+		thr := eng.GroupAnswerThreshold(triage.Policy{}, assistant.ArticleGroup(arts))
 		t.Logf("fold %d: answer threshold %.3f for the top intent, %.3f for the article mass", k+1, eng.AnswerThreshold(triage.Policy{}), thr)
 		first := func(text string) (assistant.Decision, triage.Result) {
 			tr := eng.Triage(triage.Input{Text: text}, triage.Policy{})
