@@ -34,7 +34,7 @@ func TestRankArticlesAddsTheIntentsOfOneArticle(t *testing.T) {
 // ambiguous is triage unsure between a card's arrival and a card not working.
 func ambiguous(lang string, arrival float64) triage.Result {
 	return triage.Result{Decision: triage.Clarify, Language: lang, Intent: "card_arrival", Confidence: arrival, AnswerThreshold: 0.9, ClarifyThreshold: 0.35,
-		Reasons: []string{triage.ReasonAmbiguous},
+		Reasons:      []string{triage.ReasonAmbiguous},
 		Alternatives: []triage.IntentScore{{Intent: "card_arrival", Confidence: arrival}, {Intent: "request_refund", Confidence: 0.85 - arrival}}}
 }
 
@@ -164,5 +164,30 @@ func TestRepeatBaseCountsOnlyWhatAnAnswerFollowed(t *testing.T) {
 	}
 	if got := assistant.RepeatBase(h, nil, 3); len(got) != 0 {
 		t.Errorf("before any answer: %q", got)
+	}
+}
+
+func TestConversationWordsInTwelveLanguages(t *testing.T) {
+	for lang, want := range map[string]string{"en": "Of course", "sv": "Självklart", "de": "Natürlich", "es": "Por supuesto", "fr": "Bien sûr",
+		"nl": "Natuurlijk", "it": "Certo", "pl": "Oczywiście", "fi": "Totta kai", "no": "Selvsagt", "nb": "Selvsagt", "da": "Selvfølgelig", "pt": "Claro"} {
+		if !assistant.Phrased(lang) {
+			t.Errorf("%s: no words of its own", lang)
+		}
+		if n := assistant.HandoffNotice(lang, []string{triage.ReasonHumanRequest}); !strings.HasPrefix(n, want) {
+			t.Errorf("%s: hand-over %q", lang, n)
+		}
+		if s := assistant.QueueStatus(lang, false, 0, true); s == assistant.QueueStatus("en", false, 0, true) && lang != "en" {
+			t.Errorf("%s: queue status in English: %q", lang, s)
+		}
+		d := assistant.Respond(turn("card money", ambiguous(lang, 0.5), func(t *assistant.Turn) { t.Triage.Language = lang }))
+		if d.Action == assistant.Clarify && len(d.Choices) > 0 && d.Choices[len(d.Choices)-1].Label == "Talk to a person" && lang != "en" {
+			t.Errorf("%s: choices in English: %+v", lang, d.Choices)
+		}
+	}
+	if s := assistant.QueueStatus("en", true, 300, false); s != "Someone from our team is online and will reply here — expected wait about 5 min." {
+		t.Errorf("online with a wait: %q", s)
+	}
+	if s := assistant.QueueStatus("en", false, 0, true); !strings.HasPrefix(s, "Nobody from our team is online right now") || !strings.Contains(s, "email") {
+		t.Errorf("nobody online, mail on: %q", s)
 	}
 }

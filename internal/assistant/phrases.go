@@ -206,7 +206,7 @@ func Phrased(lang string) bool { _, ok := phrasebook[lang]; return ok }
 
 func words(lang string) phrases {
 	if p, ok := phrasebook[lang]; ok {
-		return p
+		return withEnglish(p)
 	}
 	return phrasebook["en"]
 }
