@@ -23,8 +23,8 @@ const newestInView = `
 // TestWidgetChoicesStatusAndScrolling, at desktop size and at 375 px: the
 // header says nobody of the team is online (and says so when someone is);
 // a question back shows its choices as buttons and a tapped choice is
-// answered with that article; asking for a person turns "Talk to a
-// person" into the queue status and the hand-over says nobody is online;
+// answered with that article; asking for a person puts the queue status in
+// place of "Talk to a person" and the hand-over says nobody is online;
 // once a person has the conversation the bar is gone; the newest message
 // is in view after every step.
 func TestWidgetChoicesStatusAndScrolling(t *testing.T) {
@@ -74,10 +74,10 @@ func TestWidgetChoicesStatusAndScrolling(t *testing.T) {
 			cust.do("ask for a person", chromedp.SendKeys(inWidget(".composer textarea"), "I want to talk to a person", chromedp.NodeVisible), chromedp.Click(inWidget("button.send"), chromedp.NodeVisible))
 			cust.wait("queued, honestly", widgetCheck(`
 				const last = [...r.querySelectorAll('.msg')].pop();
-				const chip = r.querySelector('.queue-chip');
+				const status = r.querySelector('.status');
 				return last.classList.contains('assistant') && last.textContent.includes('Nobody from our team is online right now') &&
 					!last.textContent.includes('connecting you with a person now') &&
-					r.querySelector('button.human').hidden && !chip.hidden && chip.textContent.startsWith("Nobody is online right now who can help. You're number 1 in line");`))
+					r.querySelector('.human-bar').hidden && !status.hidden && status.textContent.startsWith("Nobody is online right now who can help. You're number 1 in line");`))
 			shot("3-queued")
 			cust.wait("the hand-over in view", widgetCheck(newestInView))
 

@@ -40,11 +40,11 @@ var transferNotices = map[string]string{
 // (the "Talk to a person" button), in their language (else English); where
 // the queue stands follows it (see handoff).
 var queueNotices = map[string]string{
-	"en": "You're in the queue for a person.",
-	"sv": "Du står i kö till en person.",
-	"de": "Sie sind in der Warteschlange für eine Person.",
-	"es": "Estás en la cola para hablar con una persona.",
-	"fr": "Vous êtes dans la file d’attente pour parler à une personne.",
+	"en": "You asked to talk to a person.",
+	"sv": "Du bad om att få prata med en person.",
+	"de": "Sie möchten mit einer Person sprechen.",
+	"es": "Has pedido hablar con una persona.",
+	"fr": "Vous avez demandé à parler à une personne.",
 }
 
 func transferNotice(conv *model.Conversation) string { return inLanguage(transferNotices, conv) }

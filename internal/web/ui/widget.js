@@ -303,10 +303,9 @@
   const sendBtn = h('button', { type: 'submit', class: 'send', 'aria-label': t('send') }, icon(ICON_SEND));
   const composer = h('form', { class: 'composer' }, input, sendBtn);
   const humanBtn = h('button', { type: 'button', class: 'human' }, icon(ICON_PERSON), h('span', {}, t('talk')));
-  // Once queued, the button becomes where the customer stands; while a person has the
-  // conversation, the bar is gone: there is nobody more to ask for.
-  const queueChip = h('div', { class: 'queue-chip', role: 'status', hidden: true });
-  const humanBar = h('div', { class: 'human-bar' }, humanBtn, queueChip);
+  // Once queued, the status line (where the customer stands) takes the button's place; while
+  // a person has the conversation it is gone too: there is nobody more to ask for.
+  const humanBar = h('div', { class: 'human-bar' }, humanBtn);
   // The header says whether anyone of the team is online — never a promise nobody can keep.
   const subtitleEl = h('div', { class: 'subtitle' }, t('teamUnknown'));
   const closeBtn = h('button', { type: 'button', class: 'close', 'aria-label': t('close') }, icon(ICON_CLOSE));
@@ -762,9 +761,7 @@
 
   function syncHumanBar(c) {
     const s = c && c.status;
-    humanBar.hidden = s === 'assigned';
-    humanBtn.hidden = s === 'queued';
-    queueChip.hidden = s !== 'queued';
+    humanBar.hidden = s === 'assigned' || s === 'queued';
     keepNewestInView();
   }
 
@@ -797,7 +794,7 @@
     pruneChoices();
     const s = c.status;
     if (s === 'queued') {
-      // Where the customer stands takes the place of the "Talk to a person" button.
+      // Where the customer stands takes the place of the "Talk to a person" button (hidden).
       const q = c.queue;
       let text = t('connecting');
       if (q && q.agents_online === 0) {
@@ -806,8 +803,7 @@
       } else if (q && q.position) {
         text = queueLine(q);
       }
-      queueChip.textContent = text;
-      setStatus(null);
+      setStatus(text, 'waiting');
     } else if (s === 'assigned') {
       setStatus(c.assignee_name ? t('chattingWith', { name: c.assignee_name }) : t('chattingTeam'), 'live');
     } else if (s === 'resolved' || s === 'closed') {
