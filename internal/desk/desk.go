@@ -38,9 +38,10 @@ var (
 
 // Actor kinds.
 const (
-	KindCustomer = "customer"
-	KindAgent    = "agent"
-	KindAdmin    = "admin"
+	KindCustomer   = "customer"
+	KindAgent      = "agent"
+	KindSupervisor = "supervisor"
+	KindAdmin      = "admin"
 )
 
 // Actor is the authenticated caller of a use case.
@@ -52,8 +53,11 @@ type Actor struct {
 	tokenHash   string
 }
 
-// IsStaff reports whether the actor is an agent or an admin.
-func (a Actor) IsStaff() bool { return a.Kind == KindAgent || a.Kind == KindAdmin }
+// IsStaff reports whether the actor is a staff member: an agent, a
+// supervisor or an admin.
+func (a Actor) IsStaff() bool {
+	return a.Kind == KindAgent || a.Kind == KindSupervisor || a.Kind == KindAdmin
+}
 
 // Options configure a Desk.
 type Options struct {
@@ -178,7 +182,10 @@ type WidgetSession struct {
 // OpenWidgetSession identifies a customer and returns their bearer token.
 // Without an external id the visitor is anonymous. When the workspace has an
 // identity secret, an external id must come with
-// user_hash = hex(HMAC-SHA256(secret, external_id)); the customer is then verified.
+// user_hash = hex(HMAC-SHA256(secret, external_id)); the customer is then
+// verified. Without a secret an external id cannot be verified and the
+// visitor is a new anonymous customer: an unverified session never
+// attaches to an existing customer.
 func (d *Desk) OpenWidgetSession(ctx context.Context, req WidgetSession) (string, *model.Customer, error) {
 	for field, v := range map[string]string{"external_id": req.ExternalID, "name": req.Name, "email": req.Email} {
 		if len(v) > model.MaxNameLen {
@@ -198,15 +205,22 @@ func (d *Desk) OpenWidgetSession(ctx context.Context, req WidgetSession) (string
 	if err := d.checkOrigin(ctx, ws, req.Origin, req.Host); err != nil {
 		return "", nil, err
 	}
-	verified := false
-	if req.ExternalID != "" && ws.IdentitySecret != "" {
-		if !VerifyUserHash(ws.IdentitySecret, req.ExternalID, req.UserHash) {
-			return "", nil, fmt.Errorf("user_hash does not match external_id: %w", ErrUnauthorized)
-		}
+	externalID, verified := req.ExternalID, false
+	switch {
+	case externalID == "":
+	case ws.IdentitySecret == "":
+		// Nothing can prove the page's claim, and attaching the session to
+		// the customer of that external_id would hand anyone their
+		// history. The visitor is a new anonymous customer instead, as an
+		// unauthenticated visitor is in Zendesk or Intercom's messenger.
+		externalID = ""
+	case !VerifyUserHash(ws.IdentitySecret, externalID, req.UserHash):
+		return "", nil, fmt.Errorf("user_hash does not match external_id: %w", ErrUnauthorized)
+	default:
 		verified = true
 	}
 	cust, err := d.store.UpsertCustomer(ctx, model.Customer{
-		WorkspaceID: ws.ID, ExternalID: req.ExternalID, Name: req.Name, Email: req.Email, Locale: req.Locale, Verified: verified,
+		WorkspaceID: ws.ID, ExternalID: externalID, Name: req.Name, Email: req.Email, Locale: req.Locale, Verified: verified,
 	})
 	if err != nil {
 		return "", nil, err
@@ -307,8 +321,11 @@ func (d *Desk) Authenticate(ctx context.Context, token string) (Actor, error) {
 			return Actor{}, fmt.Errorf("staff member is gone: %w", ErrUnauthorized)
 		}
 		a.Kind, a.AgentID = KindAgent, agent.ID
-		if agent.Role == model.RoleAdmin {
+		switch agent.Role {
+		case model.RoleAdmin:
 			a.Kind = KindAdmin
+		case model.RoleSupervisor:
+			a.Kind = KindSupervisor
 		}
 	default:
 		return Actor{}, fmt.Errorf("unknown session kind: %w", ErrUnauthorized)
