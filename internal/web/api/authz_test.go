@@ -22,6 +22,7 @@ var callers = []struct {
 	// still exist: whatever its rule, it must not reach them.
 	{"globex admin", "root@globex.test", []string{api.WhoAnyone, api.WhoSignedIn, api.WhoStaff, api.WhoSupervisor, api.WhoAdmin}},
 	{"no token", "", []string{api.WhoAnyone}},
+	{"bad token", "", []string{api.WhoAnyone}},
 	{"customer", "", []string{api.WhoAnyone, api.WhoCustomer, api.WhoSignedIn}},
 	{"agent", "ana@acme.test", []string{api.WhoAnyone, api.WhoSignedIn, api.WhoStaff}},
 	{"supervisor", "sue@acme.test", []string{api.WhoAnyone, api.WhoSignedIn, api.WhoStaff, api.WhoSupervisor}},
@@ -29,9 +30,10 @@ var callers = []struct {
 }
 
 // TestRouteTableAuthorization calls every route of the route table — not
-// a list kept by hand — as no one, a customer, an agent, a supervisor, an
-// admin and another workspace's admin, and checks the rule the route
-// declares: a caller it does not allow gets 401 (no token) or 403, one it
+// a list kept by hand — with no token, a bad token, as a customer, an
+// agent, a supervisor, an admin and another workspace's admin, and checks
+// the rule the route declares: a caller it does not allow gets 401 (no
+// valid token) or 403, one it
 // allows gets past it, and another workspace's admin never gets acme's
 // resources. A route registered without a rule fails here.
 func TestRouteTableAuthorization(t *testing.T) {
@@ -50,7 +52,10 @@ func TestRouteTableAuthorization(t *testing.T) {
 					token = f.login(t, c.email)
 				case c.name == "customer":
 					token = f.customer(t, "cus_owner")
+				case c.name == "bad token":
+					token = "not-a-token"
 				}
+				anonymous := c.name == "no token" || c.name == "bad token"
 				var body any
 				if method != "GET" && method != "OPTIONS" && method != "DELETE" {
 					body = map[string]any{}
@@ -61,9 +66,9 @@ func TestRouteTableAuthorization(t *testing.T) {
 				switch {
 				case status >= 500:
 					t.Errorf("%s: %d %s", what, status, raw)
-				case !allowed && token == "" && (status != http.StatusUnauthorized || errorCode(raw) != "unauthorized"):
+				case !allowed && anonymous && (status != http.StatusUnauthorized || errorCode(raw) != "unauthorized"):
 					t.Errorf("%s: %d %s, want 401 unauthorized", what, status, raw)
-				case !allowed && token != "" && (status != http.StatusForbidden || errorCode(raw) != "forbidden"):
+				case !allowed && !anonymous && (status != http.StatusForbidden || errorCode(raw) != "forbidden"):
 					t.Errorf("%s: %d %s, want 403 forbidden", what, status, raw)
 				case allowed && (status == http.StatusUnauthorized || status == http.StatusForbidden):
 					t.Errorf("%s: %d %s, want the rule to let it through", what, status, raw)

@@ -27,3 +27,6 @@ func RouteTable() []RouteRule {
 	}
 	return out
 }
+
+// OpenAPI is the document the server serves.
+func OpenAPI() []byte { return openAPI }

@@ -92,3 +92,31 @@ func TestUnknownEndpointIsAJSONNotFound(t *testing.T) {
 		t.Fatalf("status %d, body %+v, err %v", res.StatusCode, body, err)
 	}
 }
+
+// TestOpenAPISaysWhoMayCall: every route of the route table is an
+// operation of the document, whose x-tandem-access is the route's rule.
+func TestOpenAPISaysWhoMayCall(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range api.RouteTable() {
+		method, path, ok := strings.Cut(rt.Pattern, " ")
+		if !ok || method == "OPTIONS" || path == "/api/v1/openapi.json" {
+			continue // the catch-all, CORS preflight, the document itself
+		}
+		raw, ok := doc.Paths[strings.TrimPrefix(path, "/api/v1")][strings.ToLower(method)]
+		if !ok {
+			t.Errorf("%s is not in openapi.json", rt.Pattern)
+			continue
+		}
+		var op struct {
+			Access string `json:"x-tandem-access"`
+		}
+		if err := json.Unmarshal(raw, &op); err != nil || op.Access != rt.Who {
+			t.Errorf("%s: openapi.json says x-tandem-access %q (%v), the route table %q", rt.Pattern, op.Access, err, rt.Who)
+		}
+	}
+}
