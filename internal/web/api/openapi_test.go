@@ -93,14 +93,25 @@ func TestUnknownEndpointIsAJSONNotFound(t *testing.T) {
 	}
 }
 
-// TestOpenAPISaysWhoMayCall: every route of the route table is an
-// operation of the document, whose x-tandem-access is the route's rule.
+// TestOpenAPISaysWhoMayCall: the route table and the document list the
+// same operations, and each operation's x-tandem-access is its route's rule.
 func TestOpenAPISaysWhoMayCall(t *testing.T) {
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
 	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
 		t.Fatal(err)
+	}
+	inTable := map[string]bool{}
+	for _, rt := range api.RouteTable() {
+		inTable[rt.Pattern] = true
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if p := strings.ToUpper(method) + " /api/v1" + path; method != "parameters" && !inTable[p] {
+				t.Errorf("openapi.json documents %s, which is not in the route table", p)
+			}
+		}
 	}
 	for _, rt := range api.RouteTable() {
 		method, path, ok := strings.Cut(rt.Pattern, " ")
