@@ -19,6 +19,14 @@ var arrival = map[string]string{
 	"fr": "Votre carte Acme Pay est envoyée le jour ouvré suivant la commande et arrive en général sous 5 à 7 jours ouvrés. Si elle n'est pas arrivée après 10 jours ouvrés, bloquez la carte dans l'app et commandez-en une nouvelle : c'est gratuit.",
 }
 
+// phraseBy asks a fake model that answers reply to phrase the
+// card-arrival article in lang.
+func phraseBy(t *testing.T, reply, lang string) (string, error) {
+	f := &fakeLLM{reply: answering(reply)}
+	c := llm.New(llm.Config{URL: f.start(t).URL + "/v1/chat/completions", Model: "m"})
+	return c.Phrase(context.Background(), llm.PhraseRequest{Question: "when does my card come?", Sources: []string{arrival[lang]}, Language: lang})
+}
+
 // TestPhraseRefusesAHostileModel: a compromised model's phrasings that
 // ask for secrets, claim actions, invent people and companies or recite
 // the prompt — in several languages, with no number, link or email to
@@ -49,9 +57,7 @@ func TestPhraseRefusesAHostileModel(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.lang+"/"+tc.name, func(t *testing.T) {
-			f := &fakeLLM{reply: answering(tc.reply)}
-			c := llm.New(llm.Config{URL: f.start(t).URL + "/v1/chat/completions", Model: "m"})
-			got, err := c.Phrase(context.Background(), llm.PhraseRequest{Question: "when does my card come?", Sources: []string{arrival[tc.lang]}, Language: tc.lang})
+			got, err := phraseBy(t, tc.reply, tc.lang)
 			if err == nil {
 				t.Fatalf("accepted %q", got)
 			}
@@ -74,9 +80,7 @@ func TestPhraseKeepsHonestPhrasings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.lang, func(t *testing.T) {
-			f := &fakeLLM{reply: answering(tc.reply)}
-			c := llm.New(llm.Config{URL: f.start(t).URL + "/v1/chat/completions", Model: "m"})
-			got, err := c.Phrase(context.Background(), llm.PhraseRequest{Question: "when does my card come?", Sources: []string{arrival[tc.lang]}, Language: tc.lang})
+			got, err := phraseBy(t, tc.reply, tc.lang)
 			if err != nil || got != tc.reply {
 				t.Fatalf("rejected an honest phrasing: %v", err)
 			}
