@@ -225,16 +225,16 @@ func (d *Desk) packet(ctx context.Context, conv *model.Conversation, reason stri
 	if err != nil {
 		return nil, err
 	}
-	// How the customer sounded, message by message.
+	// How the customer sounded, message by message — a message repeats
+	// only what an answer followed, as when it was read.
 	var readings []triage.Result
-	var earlier []string
 	policy := d.policy(ws)
 	for _, m := range history {
 		if m.AuthorKind != model.AuthorCustomer {
 			continue
 		}
+		earlier := assistant.RepeatBase(history, turns, m.ID)
 		readings = append(readings, d.triage.Triage(triage.Input{Text: m.Body, Locale: cust.Locale, History: earlier, Tier: cust.Tier}, policy))
-		earlier = append(earlier, m.Body)
 	}
 	in := assistant.PacketInput{
 		Reason: reason, History: history, Readings: readings, Turns: turns, Articles: kb.articles, Triage: conv.Triage,

@@ -1,8 +1,10 @@
 package triage
 
 import (
+	"fmt"
 	"math"
 	"strings"
+	"sync"
 )
 
 // Input is one customer message to triage.
@@ -43,6 +45,10 @@ type Result struct {
 // Engine triages messages with one intent model. It is safe for concurrent use.
 type Engine struct {
 	model *IntentModel
+	// groupThresholds caches GroupAnswerThreshold by precision and
+	// grouping: deriving one reads every calibration prediction (ms).
+	groupMu         sync.Mutex
+	groupThresholds map[string]float64
 }
 
 // NewEngine returns an engine over an intent model.
@@ -80,11 +86,34 @@ func (e *Engine) GroupAnswerThreshold(p Policy, group func(intent string) string
 	if p.AnswerThreshold > 0 {
 		return p.AnswerThreshold
 	}
-	if t, ok := e.model.GroupThreshold(group, p.AnswerPrecision); ok {
+	var key strings.Builder
+	fmt.Fprintf(&key, "%g", p.AnswerPrecision)
+	for _, in := range e.model.intents {
+		key.WriteByte(0)
+		key.WriteString(group(in))
+	}
+	e.groupMu.Lock()
+	t, ok := e.groupThresholds[key.String()]
+	e.groupMu.Unlock()
+	if ok {
 		return t
 	}
-	return e.model.Threshold(p.AnswerPrecision)
+	t, ok = e.model.GroupThreshold(group, p.AnswerPrecision)
+	if !ok {
+		t = e.model.Threshold(p.AnswerPrecision)
+	}
+	e.groupMu.Lock()
+	if e.groupThresholds == nil || len(e.groupThresholds) >= maxGroupThresholds {
+		e.groupThresholds = map[string]float64{} // a bound, not an eviction policy: help centres change rarely
+	}
+	e.groupThresholds[key.String()] = t
+	e.groupMu.Unlock()
+	return t
 }
+
+// maxGroupThresholds bounds the cache of group thresholds (one per help
+// centre and precision target in use).
+const maxGroupThresholds = 256
 
 // Triage reads one message and decides under policy p. The checks run in
 // order of what matters most: a person asked for, a sensitive matter, a VIP,
