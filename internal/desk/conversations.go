@@ -353,7 +353,7 @@ func (d *Desk) handoff(ctx context.Context, conv *model.Conversation, reason str
 		if info, err := d.queueInfo(ctx, queued); err != nil {
 			d.log.Warn("hand-over: queue status unknown", "conversation", conv.ID, "err", err)
 		} else {
-			notice += " " + assistant.QueueStatus(lang, info.AgentsOnline > 0, info.ExpectedWaitSeconds, d.mail.Enabled)
+			notice += " " + assistant.QueueStatus(lang, info.AgentsOnline > 0, expectedWait(info), d.mail.Enabled)
 		}
 		_, queued, _, err = d.addMessage(ctx, store.NewMessage{
 			WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: kind, AuthorName: author, Body: notice,
@@ -369,6 +369,10 @@ func (d *Desk) handoff(ctx context.Context, conv *model.Conversation, reason str
 	}
 	return queued, nil
 }
+
+// expectedWait is the queue's expected wait in seconds, 0 when there is
+// none to tell.
+func expectedWait(q *model.QueueInfo) int { return q.ExpectedWaitSeconds }
 
 // Resolve marks a conversation resolved; the agent's slot frees up.
 func (d *Desk) Resolve(ctx context.Context, a Actor, id int64) (*model.Conversation, error) {

@@ -50,8 +50,7 @@
   const STRINGS = {
     en: {
       intro: 'Hi! Ask {title} anything. Want a human instead? Tap “Talk to a person” at any time.',
-      teamOnline: 'Our team is online', teamOffline: 'Nobody from our team is online right now', teamUnknown: 'The assistant answers at once; our team replies here',
-      inLineNoWait: "You're number {n} in line — expected wait unknown", other: 'Something else', talk: 'Talk to a person', handoffBody: 'I would like to talk to a person',
+      teamOnline: 'Our team is online', teamOffline: 'Nobody from our team is online right now', teamUnknown: 'The assistant answers at once; our team replies here', talk: 'Talk to a person', handoffBody: 'I would like to talk to a person',
       placeholder: 'Write a message…', messageLabel: 'Message', send: 'Send message', close: 'Close chat', open: 'Open chat with {title}', unread: '{n} new',
       messages: 'Messages', powered: 'Powered by Tandem', assistant: '{title} assistant', agent: 'Support agent', source: 'Source: ',
       feedbackQ: 'Did this answer your question?', yes: 'Yes', no: 'No', glad: 'Thanks — glad that helped!',
@@ -59,7 +58,7 @@
       followQNoMail: 'Leave your email so our team can reach you:', followBtnNoMail: 'Leave my email', keptEmail: ' Our team has your email address, {email}.',
       followBad: 'Please check the email address.', followFail: "We couldn't save your email just now. Please try again.",
       nobody: "Nobody is online right now who can help. You're number {n} in line, and we'll answer here as soon as someone is — you can leave this page and come back.",
-      alsoEmail: " We'll also email you at {email}.", inLine: "You're number {n} in line — expected wait {wait}",
+      alsoEmail: " We'll also email you at {email}.", inLine: "You're number {n} in line — expected wait {wait}", inLineNoWait: "You're number {n} in line. We can't estimate the wait right now.",
       underMinute: 'under a minute', aboutMin: 'about {n} min', connecting: 'Connecting you with a person…',
       chattingWith: "You're chatting with {name}", chattingTeam: "You're chatting with our team",
       resolved: 'Resolved — send a message if you need anything else.', joined: '{name} joined the conversation',
@@ -75,8 +74,7 @@
     },
     sv: {
       intro: 'Hej! Fråga {title} vad du vill. Vill du hellre prata med en människa? Tryck på ”Prata med en person” när som helst.',
-      teamOnline: 'Vårt team är online', teamOffline: 'Ingen i vårt team är online just nu', teamUnknown: 'Assistenten svarar direkt; vårt team svarar här',
-      inLineNoWait: 'Du är nummer {n} i kön — väntetiden är okänd', other: 'Något annat', talk: 'Prata med en person', handoffBody: 'Jag vill prata med en person',
+      teamOnline: 'Vårt team är online', teamOffline: 'Ingen i vårt team är online just nu', teamUnknown: 'Assistenten svarar direkt; vårt team svarar här', talk: 'Prata med en person', handoffBody: 'Jag vill prata med en person',
       placeholder: 'Skriv ett meddelande…', messageLabel: 'Meddelande', send: 'Skicka meddelande', close: 'Stäng chatten', open: 'Öppna chatten med {title}', unread: '{n} nya',
       messages: 'Meddelanden', powered: 'Drivs av Tandem', assistant: '{title}s assistent', agent: 'Supportmedarbetare', source: 'Källa: ',
       feedbackQ: 'Besvarade det här din fråga?', yes: 'Ja', no: 'Nej', glad: 'Tack — skönt att det hjälpte!',
@@ -84,7 +82,7 @@
       followQNoMail: 'Lämna din e-postadress så att vårt team kan nå dig:', followBtnNoMail: 'Lämna e-post', keptEmail: ' Vårt team har din e-postadress, {email}.',
       followBad: 'Kontrollera e-postadressen.', followFail: 'Vi kunde inte spara din e-postadress just nu. Försök igen.',
       nobody: 'Just nu är ingen som kan hjälpa till online. Du är nummer {n} i kön, och vi svarar här så snart någon är det — du kan lämna sidan och komma tillbaka.',
-      alsoEmail: ' Vi mejlar dig också på {email}.', inLine: 'Du är nummer {n} i kön — förväntad väntetid {wait}',
+      alsoEmail: ' Vi mejlar dig också på {email}.', inLine: 'Du är nummer {n} i kön — förväntad väntetid {wait}', inLineNoWait: 'Du är nummer {n} i kön. Vi kan inte uppskatta väntetiden just nu.',
       underMinute: 'under en minut', aboutMin: 'cirka {n} min', connecting: 'Vi kopplar dig till en person…',
       chattingWith: 'Du chattar med {name}', chattingTeam: 'Du chattar med vårt team',
       resolved: 'Löst — skriv ett meddelande om du behöver något mer.', joined: '{name} anslöt till samtalet',
@@ -100,8 +98,7 @@
     },
     de: {
       intro: 'Hallo! Fragen Sie {title}, was Sie möchten. Lieber mit einem Menschen sprechen? Tippen Sie jederzeit auf „Mit einer Person sprechen“.',
-      teamOnline: 'Unser Team ist online', teamOffline: 'Gerade ist niemand aus unserem Team online', teamUnknown: 'Der Assistent antwortet sofort; unser Team antwortet hier',
-      inLineNoWait: 'Sie sind Nummer {n} in der Warteschlange — Wartezeit unbekannt', other: 'Etwas anderes', talk: 'Mit einer Person sprechen', handoffBody: 'Ich möchte mit einer Person sprechen',
+      teamOnline: 'Unser Team ist online', teamOffline: 'Gerade ist niemand aus unserem Team online', teamUnknown: 'Der Assistent antwortet sofort; unser Team antwortet hier', talk: 'Mit einer Person sprechen', handoffBody: 'Ich möchte mit einer Person sprechen',
       placeholder: 'Nachricht schreiben…', messageLabel: 'Nachricht', send: 'Nachricht senden', close: 'Chat schließen', open: 'Chat mit {title} öffnen', unread: '{n} neu',
       messages: 'Nachrichten', powered: 'Bereitgestellt von Tandem', assistant: '{title}-Assistent', agent: 'Support-Mitarbeiter', source: 'Quelle: ',
       feedbackQ: 'Hat das Ihre Frage beantwortet?', yes: 'Ja', no: 'Nein', glad: 'Danke — schön, dass es geholfen hat!',
@@ -109,7 +106,7 @@
       followQNoMail: 'Hinterlassen Sie Ihre E-Mail-Adresse, damit unser Team Sie erreichen kann:', followBtnNoMail: 'Adresse hinterlassen', keptEmail: ' Unser Team hat Ihre E-Mail-Adresse, {email}.',
       followBad: 'Bitte prüfen Sie die E-Mail-Adresse.', followFail: 'Wir konnten Ihre E-Mail-Adresse gerade nicht speichern. Bitte versuchen Sie es erneut.',
       nobody: 'Gerade ist niemand online, der helfen kann. Sie sind Nummer {n} in der Warteschlange, und wir antworten hier, sobald jemand da ist — Sie können die Seite verlassen und später zurückkommen.',
-      alsoEmail: ' Wir schreiben Ihnen auch an {email}.', inLine: 'Sie sind Nummer {n} in der Warteschlange — voraussichtliche Wartezeit {wait}',
+      alsoEmail: ' Wir schreiben Ihnen auch an {email}.', inLine: 'Sie sind Nummer {n} in der Warteschlange — voraussichtliche Wartezeit {wait}', inLineNoWait: 'Sie sind Nummer {n} in der Warteschlange. Die Wartezeit können wir gerade nicht abschätzen.',
       underMinute: 'unter einer Minute', aboutMin: 'etwa {n} Min.', connecting: 'Wir verbinden Sie mit einer Person…',
       chattingWith: 'Sie chatten mit {name}', chattingTeam: 'Sie chatten mit unserem Team',
       resolved: 'Erledigt — schreiben Sie uns, wenn Sie noch etwas brauchen.', joined: '{name} ist dem Gespräch beigetreten',
@@ -125,8 +122,7 @@
     },
     es: {
       intro: '¡Hola! Pregunta a {title} lo que quieras. ¿Prefieres hablar con una persona? Pulsa «Hablar con una persona» cuando quieras.',
-      teamOnline: 'Nuestro equipo está conectado', teamOffline: 'Ahora mismo no hay nadie de nuestro equipo conectado', teamUnknown: 'El asistente responde al momento; nuestro equipo responde aquí',
-      inLineNoWait: 'Eres el número {n} de la cola — espera desconocida', other: 'Otra cosa', talk: 'Hablar con una persona', handoffBody: 'Quiero hablar con una persona',
+      teamOnline: 'Nuestro equipo está conectado', teamOffline: 'Ahora mismo no hay nadie de nuestro equipo conectado', teamUnknown: 'El asistente responde al momento; nuestro equipo responde aquí', talk: 'Hablar con una persona', handoffBody: 'Quiero hablar con una persona',
       placeholder: 'Escribe un mensaje…', messageLabel: 'Mensaje', send: 'Enviar mensaje', close: 'Cerrar el chat', open: 'Abrir el chat con {title}', unread: '{n} nuevos',
       messages: 'Mensajes', powered: 'Con la tecnología de Tandem', assistant: 'Asistente de {title}', agent: 'Agente de soporte', source: 'Fuente: ',
       feedbackQ: '¿Ha respondido esto a tu pregunta?', yes: 'Sí', no: 'No', glad: '¡Gracias! Nos alegra que te haya servido.',
@@ -134,7 +130,7 @@
       followQNoMail: 'Déjanos tu correo para que nuestro equipo pueda contactarte:', followBtnNoMail: 'Dejar mi correo', keptEmail: ' Nuestro equipo tiene tu correo, {email}.',
       followBad: 'Revisa la dirección de correo.', followFail: 'No hemos podido guardar tu correo. Inténtalo de nuevo.',
       nobody: 'Ahora mismo no hay nadie conectado que pueda ayudarte. Eres el número {n} en la cola y te responderemos aquí en cuanto haya alguien; puedes salir de esta página y volver más tarde.',
-      alsoEmail: ' También te escribiremos a {email}.', inLine: 'Eres el número {n} en la cola — espera estimada {wait}',
+      alsoEmail: ' También te escribiremos a {email}.', inLine: 'Eres el número {n} en la cola — espera estimada {wait}', inLineNoWait: 'Eres el número {n} en la cola. Ahora mismo no podemos estimar la espera.',
       underMinute: 'menos de un minuto', aboutMin: 'unos {n} min', connecting: 'Te estamos poniendo en contacto con una persona…',
       chattingWith: 'Estás hablando con {name}', chattingTeam: 'Estás hablando con nuestro equipo',
       resolved: 'Resuelto: escribe si necesitas algo más.', joined: '{name} se ha unido a la conversación',
@@ -150,8 +146,7 @@
     },
     fr: {
       intro: 'Bonjour ! Posez toutes vos questions à {title}. Vous préférez parler à un humain ? Touchez « Parler à une personne » à tout moment.',
-      teamOnline: 'Notre équipe est en ligne', teamOffline: 'Personne de notre équipe n’est en ligne pour le moment', teamUnknown: 'L’assistant répond tout de suite ; notre équipe répond ici',
-      inLineNoWait: 'Vous êtes numéro {n} dans la file — attente inconnue', other: 'Autre chose', talk: 'Parler à une personne', handoffBody: 'Je voudrais parler à une personne',
+      teamOnline: 'Notre équipe est en ligne', teamOffline: 'Personne de notre équipe n’est en ligne pour le moment', teamUnknown: 'L’assistant répond tout de suite ; notre équipe répond ici', talk: 'Parler à une personne', handoffBody: 'Je voudrais parler à une personne',
       placeholder: 'Écrivez un message…', messageLabel: 'Message', send: 'Envoyer le message', close: 'Fermer la discussion', open: 'Ouvrir la discussion avec {title}', unread: '{n} nouveaux',
       messages: 'Messages', powered: 'Propulsé par Tandem', assistant: 'Assistant {title}', agent: 'Conseiller', source: 'Source : ',
       feedbackQ: 'Cela a-t-il répondu à votre question ?', yes: 'Oui', no: 'Non', glad: 'Merci — ravi que cela vous ait aidé !',
@@ -159,7 +154,7 @@
       followQNoMail: 'Laissez votre e-mail pour que notre équipe puisse vous joindre :', followBtnNoMail: 'Laisser mon e-mail', keptEmail: ' Notre équipe a votre adresse e-mail, {email}.',
       followBad: 'Veuillez vérifier l’adresse e-mail.', followFail: 'Impossible d’enregistrer votre e-mail pour le moment. Veuillez réessayer.',
       nobody: 'Personne ne peut vous aider en ligne pour le moment. Vous êtes numéro {n} dans la file, et nous vous répondrons ici dès que quelqu’un sera disponible — vous pouvez quitter cette page et revenir plus tard.',
-      alsoEmail: ' Nous vous écrirons aussi à {email}.', inLine: 'Vous êtes numéro {n} dans la file — attente estimée {wait}',
+      alsoEmail: ' Nous vous écrirons aussi à {email}.', inLine: 'Vous êtes numéro {n} dans la file — attente estimée {wait}', inLineNoWait: 'Vous êtes numéro {n} dans la file. Nous ne pouvons pas estimer l’attente pour le moment.',
       underMinute: 'moins d’une minute', aboutMin: 'environ {n} min', connecting: 'Nous vous mettons en relation avec une personne…',
       chattingWith: 'Vous discutez avec {name}', chattingTeam: 'Vous discutez avec notre équipe',
       resolved: 'Résolu — écrivez-nous si vous avez besoin d’autre chose.', joined: '{name} a rejoint la conversation',
@@ -748,17 +743,6 @@
 
   let queueTimer = null;
 
-  // queueLine is where a queued customer stands: the expected wait only when there is one
-  // (none known, or nobody online, says so rather than guess).
-  function queueLine(q) {
-    const secs = q.expected_wait_seconds;
-    if (typeof secs !== 'number' || secs <= 0 || q.expected_wait_unknown) {
-      return t('inLineNoWait', { n: q.position });
-    }
-    const wait = secs < 60 ? t('underMinute') : t('aboutMin', { n: Math.round(secs / 60) });
-    return t('inLine', { n: q.position, wait });
-  }
-
   function syncHumanBar(c) {
     const s = c && c.status;
     humanBar.hidden = s === 'assigned' || s === 'queued';
@@ -794,16 +778,21 @@
     pruneChoices();
     const s = c.status;
     if (s === 'queued') {
-      // Where the customer stands takes the place of the "Talk to a person" button (hidden).
       const q = c.queue;
-      let text = t('connecting');
       if (q && q.agents_online === 0) {
         const also = c.follow_up_email ? t(mailOn ? 'alsoEmail' : 'keptEmail', { email: c.follow_up_email }) : '';
-        text = t('nobody', { n: q.position || 1 }) + also;
+        setStatus(t('nobody', { n: q.position || 1 }) + also, 'waiting');
+      } else if (q && q.position && (q.expected_wait_unknown || q.expected_wait_seconds == null)) {
+        // No estimate: say so rather than promise one.
+        setStatus(t('inLineNoWait', { n: q.position }), 'waiting');
       } else if (q && q.position) {
-        text = queueLine(q);
+        // The server never says under a minute while nobody who can help is free.
+        const secs = q.expected_wait_seconds;
+        const wait = secs < 60 ? t('underMinute') : t('aboutMin', { n: Math.round(secs / 60) });
+        setStatus(t('inLine', { n: q.position, wait }), 'waiting');
+      } else {
+        setStatus(t('connecting'), 'waiting');
       }
-      setStatus(text, 'waiting');
     } else if (s === 'assigned') {
       setStatus(c.assignee_name ? t('chattingWith', { name: c.assignee_name }) : t('chattingTeam'), 'live');
     } else if (s === 'resolved' || s === 'closed') {
