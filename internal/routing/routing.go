@@ -118,6 +118,10 @@ type Widening struct {
 	Ring           int
 	// Skills are the skills still required in the new ring.
 	Skills []string
+	// Skipped is true when the ring was reached before its time: the
+	// rings before it require what no available agent has, which waiting
+	// will not bring.
+	Skipped bool
 }
 
 // Result is what the policy decided.
@@ -164,11 +168,15 @@ type Planner struct {
 	// exhausted remembers requirement sets nobody free can meet any more:
 	// free slots only shrink during a plan, so they stay unmet.
 	exhausted map[reqKey]bool
+	// meetable remembers, per requirement set, whether any available
+	// agent (free or not) meets it: a ring nobody meets is skipped.
+	meetable  map[reqKey]bool
 	certCols  map[int64][]bool
 	levelCols map[int32][]int8
 	sorted    []bool // postings[id] is sorted by bound
 	allSorted bool
 	reqMask   []uint64
+	meetMask  []uint64
 }
 
 type skillLevel struct {
@@ -271,15 +279,9 @@ func (p *Planner) Plan(s Snapshot, now time.Time) Result {
 		c := &s.Queue[i]
 		at := c.QueuedAt.UnixNano()
 		wait := time.Duration(nowNs - at)
-		ring := 0
-		for r := len(set.Rings) - 1; r > 0; r-- {
-			if wait >= set.Rings[r].After {
-				ring = r
-				break
-			}
-		}
+		ring, skipped := p.ringOf(set, c, wait)
 		if ring > c.Ring {
-			res.Widened = append(res.Widened, Widening{ConversationID: c.ID, Ring: ring, Skills: p.names2(p.required(set, c, ring))})
+			res.Widened = append(res.Widened, Widening{ConversationID: c.ID, Ring: ring, Skills: p.names2(p.required(set, c, ring)), Skipped: skipped})
 		}
 		if ring+1 < len(set.Rings) {
 			recheckNs = min(recheckNs, at+int64(set.Rings[ring+1].After))
@@ -338,6 +340,64 @@ func (p *Planner) Plan(s Snapshot, now time.Time) Result {
 	return res
 }
 
+// ringOf is the ring c is in after waiting wait: the ring its waiting
+// time reached, or a later one when no available agent, free or not,
+// meets the requirements of the rings before. Such a ring is skipped at
+// once: waiting would not bring anyone who meets it, and an agent who
+// comes online or changes skills makes dispatch plan again, when the ring
+// is narrower again for whoever waits then.
+func (p *Planner) ringOf(set *Settings, c *Conversation, wait time.Duration) (ring int, skipped bool) {
+	for r := len(set.Rings) - 1; r > 0; r-- {
+		if wait >= set.Rings[r].After {
+			ring = r
+			break
+		}
+	}
+	for ring+1 < len(set.Rings) && !p.meets(set, c, ring) {
+		ring++
+		skipped = true
+	}
+	return ring, skipped
+}
+
+// meets reports whether any available agent, free or not, is certified
+// for c's workspace and has every skill c needs in ring.
+func (p *Planner) meets(set *Settings, c *Conversation, ring int) bool {
+	req := p.required(set, c, ring)
+	key, memo := exhaustKey(c.WorkspaceID, req)
+	if memo {
+		if ok, seen := p.meetable[key]; seen {
+			return ok
+		}
+	}
+	mask := p.maskOf(req, &p.meetMask)
+	cert := p.certifiedFor(c.WorkspaceID)
+	ok := false
+	for i := range p.agents {
+		if cert[i] && p.hasAll(i, mask) {
+			ok = true
+			break
+		}
+	}
+	if memo {
+		p.meetable[key] = ok
+	}
+	return ok
+}
+
+// maskOf sets the bits of the skills in req in the scratch mask *buf.
+func (p *Planner) maskOf(req []int32, buf *[]uint64) []uint64 {
+	if cap(*buf) < p.words {
+		*buf = make([]uint64, p.words)
+	}
+	mask := (*buf)[:p.words]
+	clear(mask)
+	for _, id := range req {
+		mask[id>>6] |= 1 << (id & 63)
+	}
+	return mask
+}
+
 // reqKey names a set of required skills in a workspace.
 type reqKey struct {
 	workspace int64
@@ -363,6 +423,7 @@ func (p *Planner) reset() {
 		p.byID = map[int64]int32{}
 		p.pendConv = map[int64]bool{}
 		p.exhausted = map[reqKey]bool{}
+		p.meetable = map[reqKey]bool{}
 		p.certCols = map[int64][]bool{}
 		p.levelCols = map[int32][]int8{}
 		p.skills = map[int64]*compiled{}
@@ -370,6 +431,7 @@ func (p *Planner) reset() {
 	clear(p.certCols)
 	clear(p.levelCols)
 	clear(p.exhausted)
+	clear(p.meetable)
 	clear(p.byID)
 	clear(p.pendConv)
 	if len(p.names) > maxInterned || len(p.skills) > maxCached {
@@ -542,15 +604,8 @@ func (p *Planner) choose(set *Settings, c *Conversation, req []int32, now time.T
 		p.sortByBound(cands)
 		p.sorted[list] = true
 	}
-	if cap(p.reqMask) < p.words {
-		p.reqMask = make([]uint64, p.words)
-	}
-	mask := p.reqMask[:p.words]
-	clear(mask)
-	for _, id := range req {
-		mask[id>>6] |= 1 << (id & 63)
-	}
-	e := evaluation{p: p, set: set, c: c, now: now, mask: mask, cert: p.certifiedFor(c.WorkspaceID), best: -1, levelW: set.Weights.Level / 5}
+	mask := p.maskOf(req, &p.reqMask)
+	e := evaluation{p: p, set: set, c: c, now: now, mask: mask, cert: p.certifiedFor(c.WorkspaceID), best: -1, cooled: -1, levelW: set.Weights.Level / 5}
 	if p.primary >= 0 && set.Weights.Level != 0 {
 		e.levels = p.levelsIn(p.primary) // the level in the primary skill counts in every ring
 	}
@@ -571,7 +626,29 @@ func (p *Planner) choose(set *Settings, c *Conversation, req []int32, now time.T
 			e.consider(int(i32), 0)
 		}
 	}
+	if e.best < 0 && e.cooled >= 0 && !p.othersEligible(&e) {
+		// Everyone else who could take c is sitting out a cooldown on it
+		// or is not there: the cooldown spares an agent only while someone
+		// else could take the conversation, never at the customer's cost.
+		return e.cooled, time.Time{}
+	}
 	return e.best, e.recheck
+}
+
+// othersEligible reports whether an available agent other than those
+// sitting out a cooldown on the conversation could take it, now or once
+// a slot of theirs frees.
+func (p *Planner) othersEligible(e *evaluation) bool {
+	for i := range p.agents {
+		if !e.cert[i] || !p.hasAll(i, e.mask) {
+			continue
+		}
+		if at, ok := e.c.Tried[p.agents[i].id]; ok && e.now.Before(at.Add(e.set.Cooldown)) {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // evaluation is the search for the best agent for one conversation.
@@ -585,7 +662,11 @@ type evaluation struct {
 	levels []int8
 	levelW float64
 
-	best        int
+	best int
+	// cooled is the free eligible agent who passed on the conversation
+	// longest ago and is still in their cooldown (−1: none).
+	cooled      int
+	cooledAt    time.Time
 	bestTried   bool
 	bestTriedAt time.Time
 	bestScore   float64
@@ -611,6 +692,9 @@ func (e *evaluation) consider(i int, bonus float64) {
 		if at, ok := e.c.Tried[a.id]; ok {
 			if until := at.Add(e.set.Cooldown); e.now.Before(until) {
 				e.recheck = earliest(e.recheck, until)
+				if e.cooled < 0 || at.Before(e.cooledAt) || (at.Equal(e.cooledAt) && a.id < p.agents[e.cooled].id) {
+					e.cooled, e.cooledAt = i, at
+				}
 				return
 			}
 			tried, triedAt = true, at
