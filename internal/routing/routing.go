@@ -208,53 +208,8 @@ type queued struct {
 func (p *Planner) Plan(s Snapshot, now time.Time) Result {
 	var res Result
 	set := &s.Settings
-	p.reset()
-	p.src = s.Agents
-	p.weights = set.Weights
-
-	// Agents, their skills as ids, and their load.
-	p.levels = p.levels[:0]
+	p.load(&s, now)
 	nowNs := now.UnixNano()
-	for i := range s.Agents {
-		a := &s.Agents[i]
-		p.byID[a.ID] = int32(i)
-		idle := time.Duration(max(nowNs-a.IdleSince.UnixNano(), 0))
-		p.agents = append(p.agents, agentState{
-			id: a.ID, capacity: a.Capacity, base: set.Weights.Quality * a.Quality, capInv: 1 / float64(max(a.Capacity, 1)),
-			idle: float64(idle) / float64(idle+IdleScale),
-		})
-		p.levels = append(p.levels, p.compile(a))
-	}
-	// Everything the staff has is known.
-	if s.StaffSkills != nil {
-		for _, name := range s.StaffSkills {
-			p.known[p.intern(name)] = true
-		}
-	} else {
-		for _, lv := range p.levels {
-			for _, sl := range lv {
-				p.known[sl.id] = true
-			}
-		}
-	}
-	p.words = max((len(p.names)+63)/64, 1)
-	if cap(p.masks) < len(s.Agents)*p.words {
-		p.masks = make([]uint64, len(s.Agents)*p.words)
-	}
-	p.masks = p.masks[:len(s.Agents)*p.words]
-	clear(p.masks)
-	for i, lv := range p.levels {
-		for _, sl := range lv {
-			p.masks[i*p.words+int(sl.id>>6)] |= 1 << (sl.id & 63)
-		}
-	}
-	// Pending offers count against capacity; some must be withdrawn.
-	for _, o := range s.Pending {
-		p.pendConv[o.ConversationID] = true
-		if i, ok := p.byID[o.AgentID]; ok {
-			p.agents[i].pending++
-		}
-	}
 	res.Rescind = p.rescinds(&s)
 	for i := range p.agents {
 		a := &p.agents[i]
@@ -338,6 +293,59 @@ func (p *Planner) Plan(s Snapshot, now time.Time) Result {
 		p.attach(int32(best))
 	}
 	return res
+}
+
+// load takes in a snapshot's agents: their skills as ids and bit masks,
+// their scores' fixed parts, and the pending offers they hold.
+func (p *Planner) load(s *Snapshot, now time.Time) {
+	set := &s.Settings
+	p.reset()
+	p.src = s.Agents
+	p.weights = set.Weights
+
+	// Agents, their skills as ids, and their load.
+	p.levels = p.levels[:0]
+	nowNs := now.UnixNano()
+	for i := range s.Agents {
+		a := &s.Agents[i]
+		p.byID[a.ID] = int32(i)
+		idle := time.Duration(max(nowNs-a.IdleSince.UnixNano(), 0))
+		p.agents = append(p.agents, agentState{
+			id: a.ID, capacity: a.Capacity, base: set.Weights.Quality * a.Quality, capInv: 1 / float64(max(a.Capacity, 1)),
+			idle: float64(idle) / float64(idle+IdleScale),
+		})
+		p.levels = append(p.levels, p.compile(a))
+	}
+	// Everything the staff has is known.
+	if s.StaffSkills != nil {
+		for _, name := range s.StaffSkills {
+			p.known[p.intern(name)] = true
+		}
+	} else {
+		for _, lv := range p.levels {
+			for _, sl := range lv {
+				p.known[sl.id] = true
+			}
+		}
+	}
+	p.words = max((len(p.names)+63)/64, 1)
+	if cap(p.masks) < len(s.Agents)*p.words {
+		p.masks = make([]uint64, len(s.Agents)*p.words)
+	}
+	p.masks = p.masks[:len(s.Agents)*p.words]
+	clear(p.masks)
+	for i, lv := range p.levels {
+		for _, sl := range lv {
+			p.masks[i*p.words+int(sl.id>>6)] |= 1 << (sl.id & 63)
+		}
+	}
+	// Pending offers count against capacity; some must be withdrawn.
+	for _, o := range s.Pending {
+		p.pendConv[o.ConversationID] = true
+		if i, ok := p.byID[o.AgentID]; ok {
+			p.agents[i].pending++
+		}
+	}
 }
 
 // ringOf is the ring c is in after waiting wait: the ring its waiting
@@ -895,8 +903,11 @@ func (p *Planner) insert(list []int32, i int32, sorted bool) []int32 {
 // queued time (earlier first), then id.
 type heap []queued
 
-func (h heap) before(i, j int) bool {
-	a, b := &h[i], &h[j]
+func (h heap) before(i, j int) bool { return h[i].before(&h[j]) }
+
+// before is the queue's one order: higher priority first, then queued
+// earlier, then lower id. Plan serves and Rank places by it.
+func (a *queued) before(b *queued) bool {
 	if a.prio != b.prio {
 		return a.prio > b.prio
 	}
