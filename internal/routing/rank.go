@@ -197,3 +197,52 @@ func reqString(workspace int64, req []int32) string {
 	}
 	return b.String()
 }
+
+// Takeable lists the queued conversations of s that agent agentID could
+// take now by picking them from the queue, with the invariants of an
+// accepted offer: the agent is available (in s.Agents) with a free slot
+// (counting their pending offers), certified for the conversation's
+// workspace, with every skill its current ring requires (as Plan computes
+// the ring); and nobody else holds an offer of it.
+func Takeable(s Snapshot, now time.Time, agentID int64) map[int64]bool {
+	var p Planner
+	set := &s.Settings
+	p.load(&s, now)
+	i, ok := p.byID[agentID]
+	if !ok {
+		return nil
+	}
+	offeredTo := map[int64]int64{}
+	for _, o := range s.Pending {
+		offeredTo[o.ConversationID] = o.AgentID
+	}
+	a := &p.agents[i]
+	mine := 0
+	for _, o := range s.Pending {
+		if o.AgentID == agentID {
+			mine++
+		}
+	}
+	out := map[int64]bool{}
+	nowNs := now.UnixNano()
+	for k := range s.Queue {
+		c := &s.Queue[k]
+		to, offered := offeredTo[c.ID]
+		if offered && to != agentID {
+			continue
+		}
+		// An offer of this very conversation holds the slot it would take.
+		free := a.capacity - s.Agents[i].Active - mine
+		if offered {
+			free++
+		}
+		if free <= 0 || !p.certifiedFor(c.WorkspaceID)[i] {
+			continue
+		}
+		ring, _ := p.ringOf(set, c, time.Duration(nowNs-c.QueuedAt.UnixNano()))
+		if p.hasAll(int(i), p.maskOf(p.required(set, c, ring), &p.reqMask)) {
+			out[c.ID] = true
+		}
+	}
+	return out
+}

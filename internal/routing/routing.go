@@ -63,6 +63,10 @@ type Conversation struct {
 	// Ring is the ring already recorded for the conversation; Plan reports
 	// the rings it has widened to beyond this.
 	Ring int
+	// Boost is extra priority beyond the settings' boosts: a conversation
+	// handed back to the queue by an agent who stopped working is given
+	// enough to stand at its front.
+	Boost time.Duration
 }
 
 // PendingOffer is an offer waiting for its agent's answer.

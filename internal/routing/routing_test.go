@@ -654,7 +654,7 @@ func (w *world) eligible(a routing.Agent, c routing.Conversation, ring int) bool
 // waiting time reached, or the first after it that some available agent
 // (free or not) is eligible in.
 func (w *world) ring(c routing.Conversation) int {
-	ring := w.set.RingAt(w.now.Sub(c.QueuedAt))
+	ring := ringAt(w.set, w.now.Sub(c.QueuedAt))
 	for ; ring+1 < len(w.set.Rings); ring++ {
 		for _, id := range sortedKeys(w.agents) {
 			if a := w.agents[id]; a.available && w.eligible(a.a, c, ring) {
@@ -682,6 +682,17 @@ func (w *world) cooling(id int64, c routing.Conversation, ring int) bool {
 		}
 	}
 	return false
+}
+
+// ringAt is the ring a conversation's waiting time w reaches.
+func ringAt(set routing.Settings, w time.Duration) int {
+	ring := 0
+	for i, r := range set.Rings {
+		if w >= r.After {
+			ring = i
+		}
+	}
+	return ring
 }
 
 func (w *world) load(id int64) (active, pending int) {

@@ -97,6 +97,9 @@ type QueuedConversation struct {
 	Frustrated, VIP             bool
 	// Ring is the bullseye ring recorded for this time in the queue.
 	Ring int
+	// Boost is extra priority for this time in the queue: a conversation
+	// handed back by an agent who went offline goes to the front.
+	Boost time.Duration
 	// TriedAgents are agents who already let an offer of it go (declined,
 	// expired or rescinded), with the time of their latest one.
 	TriedAgents map[int64]time.Time
@@ -167,6 +170,7 @@ func (s *Store) RoutingSnapshot(ctx context.Context, workspaceID int64, stickySi
 func (s *Store) snapshotQueue(ctx context.Context, db queryer, workspaceID int64, stickySince time.Time, snap *DispatchSnapshot) error {
 	rows, err := db.QueryContext(ctx, s.q(`SELECT c.id, c.customer_id, c.queued_at, c.language, c.intent, c.sensitive, c.frustrated, cu.tier,
 		CASE WHEN c.ring_queued_at = c.queued_at THEN c.ring ELSE 0 END,
+		CASE WHEN c.front_queued_at = c.queued_at THEN c.front_boost ELSE 0 END,
 		CASE WHEN EXISTS (SELECT 1 FROM offers o WHERE o.conversation_id = c.id AND o.status = 'pending') THEN 1 ELSE 0 END
 		FROM conversations c JOIN customers cu ON cu.id = c.customer_id
 		WHERE c.workspace_id = ? AND c.status = ?
@@ -185,11 +189,12 @@ func (s *Store) snapshotQueue(ctx context.Context, db queryer, workspaceID int64
 		var queued sql.NullInt64
 		var tier string
 		var pending int
-		if err := rows.Scan(&q.ID, &q.CustomerID, &queued, &q.Language, &q.Intent, &q.Sensitive, &q.Frustrated, &tier, &q.Ring, &pending); err != nil {
+		var boost int64
+		if err := rows.Scan(&q.ID, &q.CustomerID, &queued, &q.Language, &q.Intent, &q.Sensitive, &q.Frustrated, &tier, &q.Ring, &boost, &pending); err != nil {
 			rows.Close()
 			return err
 		}
-		q.QueuedAt, q.VIP = fromMicros(queued.Int64), tier == "vip"
+		q.QueuedAt, q.VIP, q.Boost = fromMicros(queued.Int64), tier == "vip", time.Duration(boost)*time.Microsecond
 		w := where{offered: pending > 0}
 		if w.offered {
 			w.i = len(snap.Offered)
