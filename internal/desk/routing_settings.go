@@ -64,7 +64,6 @@ func (d *Desk) SetRoutingSettings(ctx context.Context, a Actor, raw []byte) (rou
 	return set, nil
 }
 
-
 // Queue lists the caller's workspace's queued conversations in the order
 // dispatch serves them, with why they are where they are and which of
 // them the caller could take now (see Take); staff only.
