@@ -18,6 +18,7 @@ func (a *API) registerRouting(h func(string, handlerFunc)) {
 	h("PUT /api/v1/agents/{id}", a.authed(a.updateAgent))
 	h("GET /api/v1/queue", a.authed(a.queue))
 	h("POST /api/v1/conversations/{id}/follow-up", a.authed(a.followUp))
+	h("POST /api/v1/conversations/{id}/take", a.authed(a.take))
 	h("GET /api/v1/dispatch/passes", a.authed(a.dispatchPasses))
 }
 
@@ -104,6 +105,21 @@ func (a *API) queue(w http.ResponseWriter, r *http.Request, act desk.Actor) erro
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"queue": list})
+	return nil
+}
+
+// take serves POST /api/v1/conversations/{id}/take: the calling agent
+// picks a queued conversation from the queue (staff only).
+func (a *API) take(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	offer, conv, err := a.desk.Take(r.Context(), act, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"offer": offer, "conversation": conv})
 	return nil
 }
 
