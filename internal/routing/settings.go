@@ -481,3 +481,34 @@ func (s Settings) SetsAway(inRow int) bool {
 // Expired reports whether an offer with this deadline has run out at now:
 // the deadline is the first instant it can no longer be accepted.
 func Expired(deadline, now time.Time) bool { return !now.Before(deadline) }
+
+// OfferEnd is how an offer ended.
+type OfferEnd int
+
+// How offers end.
+const (
+	EndAccepted OfferEnd = iota
+	EndDeclined
+	EndExpired
+	EndRescinded
+)
+
+// AfterOffer is what an offer's end means for its agent and its
+// conversation, given inRow, the offers in a row the agent let run out
+// before it: the new count (an answer, yes or no, starts it again; an
+// expiry adds one; a rescind, the agent's doing or not, leaves it), and
+// whether the agent now counts as having passed on the conversation (every
+// end but acceptance: they sit out the Cooldown on it). The store keeps
+// the same count in SQL (agents.expired_in_row); SetsAway reads it.
+func AfterOffer(end OfferEnd, inRow int) (newInRow int, passed bool) {
+	switch end {
+	case EndAccepted:
+		return 0, false
+	case EndDeclined:
+		return 0, true
+	case EndExpired:
+		return inRow + 1, true
+	default:
+		return inRow, true
+	}
+}
