@@ -244,4 +244,3 @@ func (s *Store) ResolveConversation(ctx context.Context, workspaceID, id int64, 
 	}
 	return conv, rescinded, nil
 }
-

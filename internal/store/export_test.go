@@ -48,4 +48,3 @@ func (s *Store) CreateOfferInRing(ctx context.Context, workspaceID, conversation
 func (s *Store) DispatchSnapshot(ctx context.Context, workspaceID int64) (*DispatchSnapshot, error) {
 	return s.RoutingSnapshot(ctx, workspaceID, time.Time{})
 }
-
