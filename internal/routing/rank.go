@@ -54,7 +54,7 @@ func (p *Planner) Rank(s Snapshot, now time.Time, handle time.Duration) []Place 
 		a := &p.agents[i]
 		a.free = a.capacity - s.Agents[i].Active - a.pending
 	}
-	pr := newPriority(set)
+	pr := p.pol.prio
 	nowNs := now.UnixNano()
 	type entry struct {
 		queued
@@ -149,7 +149,7 @@ func (p *Planner) Rank(s Snapshot, now time.Time, handle time.Duration) []Place 
 			}
 			start := time.Duration(0)
 			if r > e.ring {
-				start = max(set.Rings[r].After-e.waited, 0)
+				start = max(p.pol.rings[r].after-e.waited, 0)
 			}
 			before := 0
 			for _, k := range aheadKeys {

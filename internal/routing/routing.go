@@ -148,7 +148,9 @@ func Plan(s Snapshot, now time.Time) Result {
 // space, and each agent's skills compiled to ids, between calls. It
 // recompiles an agent's skills when their Skills map is another map or
 // has another length: to change an agent's skills between plans, give
-// them a new map rather than changing a level in place. A Planner is not
+// them a new map rather than changing a level in place. Likewise the
+// intent table is compiled again when Settings.IntentGroups is another
+// slice or has another length. A Planner is not
 // safe for concurrent use; its zero value is ready.
 type Planner struct {
 	skills   map[int64]*compiled
@@ -164,7 +166,7 @@ type Planner struct {
 	byID     map[int64]int32
 	postings [][]int32
 	all      []int32
-	intents  map[string][]string
+	pol      policy
 	pendConv map[int64]bool
 	order    []queued
 	req      []int32
@@ -232,7 +234,7 @@ func (p *Planner) Plan(s Snapshot, now time.Time) Result {
 
 	// The queue: rings, widenings, rechecks, and priority order.
 	// Integer nanoseconds: the queue may be long.
-	pr := newPriority(set)
+	pr := p.pol.prio
 	recheckNs := int64(math.MaxInt64)
 	for i := range s.Queue {
 		c := &s.Queue[i]
@@ -304,6 +306,7 @@ func (p *Planner) Plan(s Snapshot, now time.Time) Result {
 func (p *Planner) load(s *Snapshot, now time.Time) {
 	set := &s.Settings
 	p.reset()
+	p.compilePolicy(set)
 	p.src = s.Agents
 	p.weights = set.Weights
 
@@ -359,13 +362,14 @@ func (p *Planner) load(s *Snapshot, now time.Time) {
 // comes online or changes skills makes dispatch plan again, when the ring
 // is narrower again for whoever waits then.
 func (p *Planner) ringOf(set *Settings, c *Conversation, wait time.Duration) (ring int, skipped bool) {
-	for r := len(set.Rings) - 1; r > 0; r-- {
-		if wait >= set.Rings[r].After {
+	rings := p.pol.rings
+	for r := len(rings) - 1; r > 0; r-- {
+		if wait >= rings[r].after {
 			ring = r
 			break
 		}
 	}
-	for ring+1 < len(set.Rings) && !p.meets(set, c, ring) {
+	for ring+1 < len(rings) && !p.meets(set, c, ring) {
 		ring++
 		skipped = true
 	}
@@ -464,7 +468,6 @@ func (p *Planner) reset() {
 	}
 	p.allSorted = false
 	p.order = p.order[:0]
-	p.intents = nil
 }
 
 // Bounds on what a Planner remembers between plans.
@@ -528,17 +531,8 @@ func (p *Planner) names2(ids []int32) []string {
 // It also sets p.primary to c's primary skill (−1 if no agent has it).
 func (p *Planner) required(set *Settings, c *Conversation, ring int) []int32 {
 	p.req = p.req[:0]
-	var primary, secondary, language bool
-	for _, k := range set.Rings[ring].Require {
-		switch k {
-		case Primary:
-			primary = true
-		case Secondary:
-			secondary = true
-		case Language:
-			language = true
-		}
-	}
+	need := p.pol.rings[ring]
+	primary, secondary, language := need.primary, need.secondary, need.language
 	skills := c.Skills
 	if skills == nil {
 		skills = p.skillsOf(set, c)
@@ -567,26 +561,82 @@ func (p *Planner) required(set *Settings, c *Conversation, ring int) []int32 {
 	return p.req
 }
 
-// skillsOf maps a conversation's intent and sensitivity to skills, with the
-// intent table built once per plan.
-func (p *Planner) skillsOf(set *Settings, c *Conversation) []string {
-	if c.Intent == "" && c.Sensitive == "" {
-		return nil
+// skillsOf maps a conversation's intent and sensitivity to skills, primary
+// first (Settings.Skills), from the compiled intent table.
+func (p *Planner) skillsOf(_ *Settings, c *Conversation) []string {
+	if c.Sensitive == "" {
+		return p.pol.intents[c.Intent]
 	}
-	if c.Sensitive != "" {
-		return set.Skills(c.Intent, c.Sensitive)
+	sk, ok := p.pol.sensitive[c.Sensitive]
+	if !ok {
+		sk = p.pol.sensitive["*"]
 	}
-	if p.intents == nil {
-		p.intents = map[string][]string{}
+	byIntent := p.pol.intents[c.Intent]
+	if sk == "" {
+		return byIntent
+	}
+	out := make([]string, 0, 1+len(byIntent))
+	out = append(out, sk)
+	for _, g := range byIntent {
+		if g != sk {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// policy is a workspace's Settings compiled for planning, once per plan —
+// and the intent table once per set of intent groups: what each ring
+// requires, the boosts, the skills of each intent. Plan, Rank and
+// Takeable read the rings, the required skills and the priority only
+// from it, so they cannot disagree.
+type policy struct {
+	rings     []ringNeeds
+	prio      priority
+	sensitive map[string]string
+	intents   map[string][]string
+	// groups and nGroups name the intent groups the table was built from.
+	groups  unsafe.Pointer
+	nGroups int
+}
+
+// ringNeeds is a ring: from when it applies and what it requires.
+type ringNeeds struct {
+	after                        time.Duration
+	primary, secondary, language bool
+}
+
+// compilePolicy compiles set into p.pol.
+func (p *Planner) compilePolicy(set *Settings) {
+	pol := &p.pol
+	pol.rings = pol.rings[:0]
+	for _, r := range set.Rings {
+		n := ringNeeds{after: r.After}
+		for _, k := range r.Require {
+			switch k {
+			case Primary:
+				n.primary = true
+			case Secondary:
+				n.secondary = true
+			case Language:
+				n.language = true
+			}
+		}
+		pol.rings = append(pol.rings, n)
+	}
+	pol.prio = newPriority(set)
+	pol.sensitive = set.SensitiveSkills
+	if g := unsafe.Pointer(unsafe.SliceData(set.IntentGroups)); pol.intents == nil || g != pol.groups || len(set.IntentGroups) != pol.nGroups {
+		pol.intents = map[string][]string{}
 		for _, g := range set.IntentGroups {
 			for _, in := range g.Intents {
-				if !slices.Contains(p.intents[in], g.Skill) {
-					p.intents[in] = append(p.intents[in], g.Skill)
+				if !slices.Contains(pol.intents[in], g.Skill) {
+					pol.intents[in] = append(pol.intents[in], g.Skill)
 				}
 			}
 		}
+		pol.groups, pol.nGroups = g, len(set.IntentGroups)
 	}
-	return p.intents[c.Intent]
 }
 
 // choose returns the index of the best eligible agent for c (−1 if none),
