@@ -165,6 +165,8 @@ type Planner struct {
 	agents   []agentState
 	byID     map[int64]int32
 	postings [][]int32
+	// holders[id] lists every agent with skill id, free or not.
+	holders  [][]int32
 	all      []int32
 	pol      policy
 	pendConv map[int64]bool
@@ -176,13 +178,16 @@ type Planner struct {
 	exhausted map[reqKey]bool
 	// meetable remembers, per requirement set, whether any available
 	// agent (free or not) meets it: a ring nobody meets is skipped.
-	meetable  map[reqKey]bool
-	certCols  map[int64][]bool
-	levelCols map[int32][]int8
-	sorted    []bool // postings[id] is sorted by bound
-	allSorted bool
-	reqMask   []uint64
-	meetMask  []uint64
+	meetable map[reqKey]bool
+	// meetsByProfile remembers meets by what decides a conversation's
+	// requirements, for conversations whose skills come from triage.
+	meetsByProfile map[profile]bool
+	certCols       map[int64][]bool
+	levelCols      map[int32][]int8
+	sorted         []bool // postings[id] is sorted by bound
+	allSorted      bool
+	reqMask        []uint64
+	meetMask       []uint64
 }
 
 type skillLevel struct {
@@ -341,9 +346,16 @@ func (p *Planner) load(s *Snapshot, now time.Time) {
 	}
 	p.masks = p.masks[:len(s.Agents)*p.words]
 	clear(p.masks)
+	for len(p.holders) < len(p.names) {
+		p.holders = append(p.holders, nil)
+	}
+	for i := range p.holders {
+		p.holders[i] = p.holders[i][:0]
+	}
 	for i, lv := range p.levels {
 		for _, sl := range lv {
 			p.masks[i*p.words+int(sl.id>>6)] |= 1 << (sl.id & 63)
+			p.holders[sl.id] = append(p.holders[sl.id], int32(i))
 		}
 	}
 	// Pending offers count against capacity; some must be withdrawn.
@@ -379,20 +391,52 @@ func (p *Planner) ringOf(set *Settings, c *Conversation, wait time.Duration) (ri
 // meets reports whether any available agent, free or not, is certified
 // for c's workspace and has every skill c needs in ring.
 func (p *Planner) meets(set *Settings, c *Conversation, ring int) bool {
-	req := p.required(set, c, ring)
-	key, memo := exhaustKey(c.WorkspaceID, req)
+	if c.Skills == nil {
+		k := profile{workspace: c.WorkspaceID, intent: c.Intent, sensitive: c.Sensitive, language: c.Language, ring: ring}
+		ok, seen := p.meetsByProfile[k]
+		if !seen {
+			ok = p.meetsReq(c.WorkspaceID, p.required(set, c, ring))
+			p.meetsByProfile[k] = ok
+		}
+		return ok
+	}
+	return p.meetsReq(c.WorkspaceID, p.required(set, c, ring))
+}
+
+// profile is what decides the requirements of a conversation whose skills
+// come from its intent and sensitivity.
+type profile struct {
+	workspace                   int64
+	intent, sensitive, language string
+	ring                        int
+}
+
+// meetsReq is meets for the skill ids req in a workspace.
+func (p *Planner) meetsReq(workspace int64, req []int32) bool {
+	key, memo := exhaustKey(workspace, req)
 	if memo {
 		if ok, seen := p.meetable[key]; seen {
 			return ok
 		}
 	}
 	mask := p.maskOf(req, &p.meetMask)
-	cert := p.certifiedFor(c.WorkspaceID)
+	cert := p.certifiedFor(workspace)
 	ok := false
-	for i := range p.agents {
-		if cert[i] && p.hasAll(i, mask) {
-			ok = true
-			break
+	if len(req) == 0 {
+		ok = slices.Contains(cert, true)
+	} else {
+		// Only those who have the rarest required skill can meet them all.
+		cands := p.holders[req[0]]
+		for _, id := range req[1:] {
+			if len(p.holders[id]) < len(cands) {
+				cands = p.holders[id]
+			}
+		}
+		for _, i := range cands {
+			if cert[i] && p.hasAll(int(i), mask) {
+				ok = true
+				break
+			}
 		}
 	}
 	if memo {
@@ -440,6 +484,7 @@ func (p *Planner) reset() {
 		p.pendConv = map[int64]bool{}
 		p.exhausted = map[reqKey]bool{}
 		p.meetable = map[reqKey]bool{}
+		p.meetsByProfile = map[profile]bool{}
 		p.certCols = map[int64][]bool{}
 		p.levelCols = map[int32][]int8{}
 		p.skills = map[int64]*compiled{}
@@ -448,6 +493,7 @@ func (p *Planner) reset() {
 	clear(p.levelCols)
 	clear(p.exhausted)
 	clear(p.meetable)
+	clear(p.meetsByProfile)
 	clear(p.byID)
 	clear(p.pendConv)
 	if len(p.names) > maxInterned || len(p.skills) > maxCached {
