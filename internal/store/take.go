@@ -120,22 +120,9 @@ func (s *Store) HandBack(ctx context.Context, workspaceID, agentID int64, reason
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		convs, rescinded = nil, nil
 		// Locks in the order an offer takes them: conversations, then the agent.
-		rows, err := tx.QueryContext(ctx, s.q(`SELECT id FROM conversations WHERE workspace_id = ? AND assignee_id = ? AND status = ?
+		ids, err := queryIDs(ctx, tx, s.q(`SELECT id FROM conversations WHERE workspace_id = ? AND assignee_id = ? AND status = ?
 			ORDER BY id`), workspaceID, agentID, model.StatusAssigned)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {
