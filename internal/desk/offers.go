@@ -10,6 +10,11 @@ import (
 // Run dispatches until ctx ends (see dispatch.Dispatcher.Run).
 func (d *Desk) Run(ctx context.Context) error { return d.dispatch.Run(ctx) }
 
+// Dispatcher is the desk's dispatcher, for code outside the use cases
+// that changes who works: a deactivated agent's work is handed back with
+// Dispatcher().HandBack, as going offline does.
+func (d *Desk) Dispatcher() *dispatch.Dispatcher { return d.dispatch }
+
 // Kick asks the dispatcher to look at a workspace's queue: a conversation
 // was queued, an agent became available, a slot freed, an offer was let go.
 func (d *Desk) Kick(workspaceID int64) { d.dispatch.Kick(workspaceID) }
