@@ -1,6 +1,7 @@
 package routing_test
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -81,5 +82,42 @@ func TestRank(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestRankIsPlansOrder: the queue a customer is placed in is the order
+// Plan serves: with n free slots anyone may take, Plan offers exactly the
+// first n conversations Rank places (that are not offered yet).
+func TestRankIsPlansOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	set := routing.DefaultSettings()
+	for round := range 50 {
+		var queue []routing.Conversation
+		for i := range 30 {
+			queue = append(queue, with(cv(int64(i+1), rng.IntN(300)), func(c *routing.Conversation) {
+				c.VIP, c.Frustrated = rng.IntN(5) == 0, rng.IntN(5) == 0
+				if rng.IntN(6) == 0 {
+					c.Sensitive = "fraud"
+				}
+				if rng.IntN(10) == 0 {
+					c.Boost = time.Duration(rng.IntN(200)) * time.Second
+				}
+			}))
+		}
+		free := 1 + rng.IntN(10)
+		snap := routing.Snapshot{Settings: set, Queue: queue, Agents: []routing.Agent{ag(10, free, 0)}, StaffSkills: []string{}}
+		var want []int64
+		for _, p := range routing.Rank(snap, at(400), time.Minute) {
+			if len(want) < free {
+				want = append(want, p.ConversationID)
+			}
+		}
+		var got []int64
+		for _, o := range routing.Plan(snap, at(400)).Offers {
+			got = append(got, o.ConversationID)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: Plan offers %v, Rank's first %d are %v", round, got, free, want)
+		}
 	}
 }
