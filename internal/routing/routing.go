@@ -581,7 +581,7 @@ func (p *Planner) required(set *Settings, c *Conversation, ring int) []int32 {
 	primary, secondary, language := need.primary, need.secondary, need.language
 	skills := c.Skills
 	if skills == nil {
-		skills = p.skillsOf(set, c)
+		skills = p.skillsOf(c)
 	}
 	p.primary = -1
 	if len(skills) > 0 {
@@ -609,7 +609,7 @@ func (p *Planner) required(set *Settings, c *Conversation, ring int) []int32 {
 
 // skillsOf maps a conversation's intent and sensitivity to skills, primary
 // first (Settings.Skills), from the compiled intent table.
-func (p *Planner) skillsOf(_ *Settings, c *Conversation) []string {
+func (p *Planner) skillsOf(c *Conversation) []string {
 	if c.Sensitive == "" {
 		return p.pol.intents[c.Intent]
 	}

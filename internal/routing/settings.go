@@ -414,26 +414,11 @@ func ParseSettings(data []byte) (Settings, error) {
 
 // Skills returns the skills a conversation needs, primary first: the
 // skill of its sensitive matter, then its intent's groups in order, each
-// once.
+// once. It is what Plan reads, from the settings compiled.
 func (s Settings) Skills(intent, sensitive string) []string {
-	var out []string
-	if sensitive != "" {
-		sk, ok := s.SensitiveSkills[sensitive]
-		if !ok {
-			sk = s.SensitiveSkills["*"]
-		}
-		if sk != "" {
-			out = append(out, sk)
-		}
-	}
-	if intent != "" {
-		for _, g := range s.IntentGroups {
-			if slices.Contains(g.Intents, intent) && !slices.Contains(out, g.Skill) {
-				out = append(out, g.Skill)
-			}
-		}
-	}
-	return out
+	var p Planner
+	p.compilePolicy(&s)
+	return slices.Clone(p.skillsOf(&Conversation{Intent: intent, Sensitive: sensitive}))
 }
 
 // Priority is how urgently a conversation needs a person, in seconds:
