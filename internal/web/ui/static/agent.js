@@ -363,15 +363,24 @@
 
   let queueLoading = null;
   let queueAgain = false;
+  let queueLast = 0;
+  let queueTimer = null;
+  const QUEUE_EVERY = 2000; // events come in bursts: read the queue at most this often
 
-  // loadQueue reads the queue in the order dispatch serves it; at most one read at a time,
-  // and one more after it when asked meanwhile.
+  // loadQueue reads the queue in the order dispatch serves it; at most one read at a time and
+  // one every QUEUE_EVERY ms, and one more after it when asked meanwhile.
   function loadQueue() {
     if (!me) return;
     if (queueLoading) {
       queueAgain = true;
       return;
     }
+    const wait = queueLast + QUEUE_EVERY - Date.now();
+    if (wait > 0) {
+      if (!queueTimer) queueTimer = setTimeout(() => { queueTimer = null; loadQueue(); }, wait);
+      return;
+    }
+    queueLast = Date.now();
     queueLoading = (async () => {
       try {
         const r = await api('GET', '/queue');
