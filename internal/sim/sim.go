@@ -106,6 +106,7 @@ type contact struct {
 type agent struct {
 	ra       routing.Agent
 	g        *AgentGroup
+	gi       int // the group's index
 	onShift  bool
 	away     bool
 	active   int
@@ -139,6 +140,9 @@ type engine struct {
 	staff   []string
 	planner routing.Planner
 	snap    routing.Snapshot
+	// stands[gi] is the plan in which group gi's busy agents last had a
+	// stand-in in the snapshot.
+	stands []int
 
 	start, end    float64 // the measured period
 	maxRate       float64
@@ -203,7 +207,7 @@ func (e *engine) setup() {
 		g := &e.sc.Agents[gi]
 		for range g.Count {
 			id++
-			a := &agent{g: g, ra: routing.Agent{ID: id, Capacity: g.Capacity, Skills: g.Skills, Workspaces: []int64{1}, IdleSince: epoch, Quality: g.Quality}}
+			a := &agent{g: g, gi: gi, ra: routing.Agent{ID: id, Capacity: g.Capacity, Skills: g.Skills, Workspaces: []int64{1}, IdleSince: epoch, Quality: g.Quality}}
 			e.agents = append(e.agents, a)
 			for s := range g.Skills {
 				if !slices.Contains(e.staff, s) {
@@ -523,9 +527,21 @@ func (e *engine) plan() error {
 	s := &e.snap
 	s.Settings, s.StaffSkills = e.set, e.staff
 	s.Agents, s.Queue, s.Pending = s.Agents[:0], s.Queue[:0], s.Pending[:0]
+	if len(e.stands) == 0 {
+		e.stands = make([]int, len(e.sc.Agents))
+	}
 	for _, a := range e.agents {
 		if !a.onShift || a.away {
-			continue // busy agents count: a ring one of them meets is not skipped
+			continue
+		}
+		if a.active >= a.ra.Capacity && len(a.pending) == 0 {
+			// A busy agent only decides whether a ring can be met (routing
+			// skips one nobody available meets), and a group's agents have
+			// the same skills: one busy agent per group stands for the rest.
+			if e.stands[a.gi] == e.rep.Plans {
+				continue
+			}
+			e.stands[a.gi] = e.rep.Plans
 		}
 		ra := a.ra
 		ra.Active = a.active
