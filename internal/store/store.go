@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -78,6 +79,9 @@ func IsPostgresURL(dsn string) bool {
 type Store struct {
 	db *sql.DB
 	d  dialect
+	// queued holds, per open transaction of tx (*sql.Tx → *[]pendingEvent),
+	// the events appended in it and not yet written: see flushEvents.
+	queued sync.Map
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
@@ -177,7 +181,14 @@ func (s *Store) tx1(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	var events []pendingEvent
+	s.queued.Store(tx, &events)
+	err = fn(tx)
+	s.queued.Delete(tx)
+	if err == nil {
+		err = s.flushEvents(ctx, tx, events)
+	}
+	if err != nil {
 		_ = tx.Rollback()
 		return err
 	}
