@@ -21,3 +21,8 @@ func SetAgentCapacityForTest(ctx context.Context, s *Store, agentID int64, capac
 	}
 	return nil
 }
+
+// WithoutRetryForTest makes s return a deadlock or serialization failure
+// to its caller instead of running the transaction again, so that a test
+// sees every one.
+func WithoutRetryForTest(s *Store) { s.d.retryable = nil }
