@@ -512,3 +512,40 @@ func TestRotationSignsWithBothSecretsDuringTheOverlap(t *testing.T) {
 		}
 	}
 }
+
+// TestAttemptDurationIsWallClock runs the sender on a clock a day behind
+// the wall clock: an attempt's recorded duration is how long the request
+// took, not the distance between the two clocks.
+func TestAttemptDurationIsWallClock(t *testing.T) {
+	ctx := t.Context()
+	began := time.Now()
+	s, ws, cust := acmeStore(t)
+	r := newReceiver(t)
+	behind := func() time.Time { return time.Now().Add(-24 * time.Hour) }
+	e, err := s.CreateWebhookEndpoint(ctx, store.WebhookEndpoint{WorkspaceID: ws.ID, URL: r.srv.URL, EventTypes: []string{webhooks.TypeConversationCreated}, Enabled: true, Secret: webhooks.NewSecret()}, behind())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := s.CreateConversation(ctx, ws.ID, cust.ID, store.NewMessage{Body: "hi"}, behind()); err != nil {
+		t.Fatal(err)
+	}
+	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: bus.NewMemory(), AllowPrivateNetworks: true, Now: behind, Idle: 100 * time.Millisecond})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- snd.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+	snd.Notify(ws.ID)
+
+	var d *store.WebhookDelivery
+	eventually(t, "the delivery", func() bool {
+		list, err := s.WebhookDeliveries(ctx, ws.ID, e.ID, 0, 10)
+		if err != nil || len(list) != 1 || list[0].Status != store.DeliveryDelivered {
+			return false
+		}
+		d = list[0]
+		return true
+	})
+	if took, elapsed := d.Log[0].Duration, time.Since(began); took < 0 || took > elapsed {
+		t.Errorf("the attempt is recorded as taking %v, in a test that ran %v", took, elapsed)
+	}
+}
