@@ -125,10 +125,12 @@ func logRequests(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.H
 		}
 		next.ServeHTTP(rec, r)
 		d := time.Since(start)
+		// The request is counted before the stream stops counting as open:
+		// whoever sees the stream closed then also sees its request.
+		m.HTTPRequest(r.Pattern, r.Method, rec.status, d, rec.status == http.StatusSwitchingProtocols)
 		if upgrade {
 			m.StreamClosed()
 		}
-		m.HTTPRequest(r.Pattern, r.Method, rec.status, d, rec.status == http.StatusSwitchingProtocols)
 		log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
 	})
 }
