@@ -229,30 +229,21 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
-	dir := "migrations/" + s.d.name
-	entries, err := fs.ReadDir(migrationFiles, dir)
+	list, err := migrations(migrationFiles, s.d.name)
 	if err != nil {
-		return fmt.Errorf("store: read migrations: %w", err)
+		return err
 	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".sql") {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		version := strings.TrimSuffix(name, ".sql")
-		body, err := fs.ReadFile(migrationFiles, dir+"/"+name)
+	for _, m := range list {
+		body, err := fs.ReadFile(migrationFiles, m.path)
 		if err != nil {
-			return fmt.Errorf("store: read migration %s: %w", name, err)
+			return fmt.Errorf("store: read migration %s: %w", m.path, err)
 		}
 		err = s.tx(ctx, func(tx *sql.Tx) error {
 			if err := s.lock(ctx, tx, lockMigrations, 0); err != nil {
 				return err
 			}
 			var seen int
-			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&seen); err != nil {
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&seen); err != nil {
 				return err
 			}
 			if seen > 0 {
@@ -261,14 +252,50 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, micros(time.Now()))
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), m.version, micros(time.Now()))
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
+			return fmt.Errorf("store: migration %s: %w", m.path, err)
 		}
 	}
 	return nil
+}
+
+// migration is one embedded migration file. Its version is its file name
+// without ".sql": what schema_migrations records, so a shipped file keeps
+// its name for ever (even two files numbered 0006 are two versions).
+type migration struct {
+	version, path string
+}
+
+// migrations lists the migrations of a dialect in version order: the files
+// in migrations/shared, which every dialect runs as they are, and those in
+// migrations/<dialect>, for SQL the dialects disagree on. A version found
+// in both is refused: which file would the database have run?
+func migrations(fsys fs.FS, dialect string) ([]migration, error) {
+	var out []migration
+	seen := map[string]string{}
+	for _, dir := range []string{"migrations/shared", "migrations/" + dialect} {
+		entries, err := fs.ReadDir(fsys, dir)
+		if err != nil {
+			return nil, fmt.Errorf("store: read migrations: %w", err)
+		}
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+				continue
+			}
+			path := dir + "/" + e.Name()
+			version := strings.TrimSuffix(e.Name(), ".sql")
+			if other, dup := seen[version]; dup {
+				return nil, fmt.Errorf("store: migration %s is both %s and %s", version, other, path)
+			}
+			seen[version] = path
+			out = append(out, migration{version: version, path: path})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
 }
 
 // micros encodes a time as microseconds since the epoch: the one time format
