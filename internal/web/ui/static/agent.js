@@ -470,6 +470,9 @@
     unread.delete(id);
     hideTyping();
     closeCanned();
+    // "Internal note" was chosen for the conversation left behind: here a reply is the default
+    // again, or a note meant for the team could reach this customer.
+    setMode('reply');
     $('transcript').replaceChildren();
     $('conv-empty').hidden = true;
     $('conv').hidden = false;
