@@ -26,6 +26,9 @@ type Options struct {
 	// ServeMetrics serves Metrics at GET /metrics on this handler. Off when
 	// the operator gives /metrics a listener of its own (--metrics-addr).
 	ServeMetrics bool
+	// Ready, when set, says why the node is not ready beyond its database
+	// (a background worker not running); GET /readyz answers 503 with it.
+	Ready func() error
 }
 
 // Handler returns the server's root handler.
@@ -49,6 +52,12 @@ func Handler(d *desk.Desk, st *store.Store, log *slog.Logger, o Options) http.Ha
 			log.Warn("readyz: database unreachable", "err", err)
 			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
 			return
+		}
+		if o.Ready != nil {
+			if err := o.Ready(); err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		w.Write([]byte("ready\n"))
 	})
