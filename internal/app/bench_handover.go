@@ -70,7 +70,7 @@ func (b *bencher) conversations(ctx context.Context, a *App, o BenchOptions, slu
 				// every 100, the first Handover ask for a person.
 				handover := started.Add(1)%100 < int64(o.Handover)
 				var conv int64
-				for k := range perBenchConversation {
+				for k := 0; k < perBenchConversation && time.Now().Before(deadline); k++ {
 					text := benchTopics[(i+n+k)%len(benchTopics)]
 					if handover && k == perBenchConversation/2 {
 						text = benchHandoverText

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/model"
@@ -66,7 +67,9 @@ func (s *Store) flushEvents(ctx context.Context, tx *sql.Tx, queued []pendingEve
 
 // insertEvents takes the event locks of the events' workspaces, in
 // ascending order so two transactions never take them crosswise, and
-// inserts the events in the order they were appended.
+// inserts the events in the order they were appended: one statement per
+// workspace, which on PostgreSQL takes the lock too, so a transaction holds
+// the lock for one statement and its commit.
 func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []pendingEvent) error {
 	workspaces := make([]int64, 0, 1)
 	for _, p := range events {
@@ -75,21 +78,38 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []pendingEv
 		}
 	}
 	slices.Sort(workspaces)
-	// One appending transaction per workspace at a time, until it commits:
-	// seqs then become visible in order (see postgresDialect). Re-taking the
-	// lock in the same transaction does not wait.
 	for _, ws := range workspaces {
-		if err := s.lock(ctx, tx, lockEvents, ws); err != nil {
-			return err
+		var rows []string
+		var args []any
+		if s.d.eventLock != "" {
+			args = append(args, lockEvents, ws)
 		}
-	}
-	for _, p := range events {
-		ev := p.ev
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO events (workspace_id, type, conversation_id, customer_id, agent_id, staff_only, data, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			ev.WorkspaceID, ev.Type, nullInt64(ev.ConversationID), nullInt64(ev.CustomerID), nullInt64(ev.AgentID), ev.StaffOnly, p.data, micros(p.at))
-		if err != nil {
-			return fmt.Errorf("store: append %s event: %w", ev.Type, err)
+		for i, p := range events {
+			if ev := p.ev; ev.WorkspaceID == ws {
+				row := []any{ws, ev.Type, nullInt64(ev.ConversationID), nullInt64(ev.CustomerID), nullInt64(ev.AgentID), ev.StaffOnly, p.data, micros(p.at)}
+				if s.d.eventLock != "" {
+					rows = append(rows, `(?::bigint, ?::text, ?::bigint, ?::bigint, ?::bigint, ?::boolean, ?::text, ?::bigint, ?::int)`)
+					row = append(row, i)
+				} else {
+					rows = append(rows, `(?, ?, ?, ?, ?, ?, ?, ?)`)
+				}
+				args = append(args, row...)
+			}
+		}
+		query := `INSERT INTO events (workspace_id, type, conversation_id, customer_id, agent_id, staff_only, data, at) VALUES ` + strings.Join(rows, ", ")
+		if s.d.eventLock != "" {
+			// One appending transaction per workspace at a time, until it
+			// commits: seqs then become visible in order (see
+			// postgresDialect). The lock is taken by this very statement
+			// (re-taking it in the same transaction does not wait), and the
+			// seqs are drawn after it, as rows leave the ORDER BY: in the
+			// order the events were appended.
+			query = `INSERT INTO events (workspace_id, type, conversation_id, customer_id, agent_id, staff_only, data, at)
+				SELECT w, type, conv, cust, agent, staff, data, at FROM (` + s.d.eventLock + `) AS l,
+				(VALUES ` + strings.Join(rows, ", ") + `) AS v (w, type, conv, cust, agent, staff, data, at, ord) ORDER BY ord`
+		}
+		if _, err := tx.ExecContext(ctx, s.q(query), args...); err != nil {
+			return fmt.Errorf("store: append %s event: %w", events[0].ev.Type, err)
 		}
 	}
 	return nil

@@ -47,6 +47,10 @@ type dialect struct {
 	// lock takes a transaction-scoped lock on (namespace, key), held until
 	// the transaction ends; nil where write transactions are exclusive anyway.
 	lock func(ctx context.Context, tx *sql.Tx, namespace, key int64) error
+	// eventLock, where set, is a one-row SELECT taking the transaction-scoped
+	// lock (namespace, key) of its two parameters: appending events takes
+	// the workspace's event lock in the same statement (see insertEvents).
+	eventLock string
 	// retryable reports whether a failed transaction may simply run again
 	// (a deadlock or serialization failure the database resolved by aborting it).
 	retryable func(err error) bool
