@@ -225,7 +225,12 @@ func acmeStore(t *testing.T) (*store.Store, *model.Workspace, *model.Customer) {
 }
 
 func runSender(t *testing.T, s *store.Store, b bus.Bus) *webhooks.Sender {
-	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, AllowPrivateNetworks: true, FirstRetry: 50 * time.Millisecond, Idle: 200 * time.Millisecond, Lease: 2 * time.Second})
+	return runSenderWith(t, webhooks.Options{Store: s, Bus: b, AllowPrivateNetworks: true, FirstRetry: 50 * time.Millisecond, Idle: 200 * time.Millisecond, Lease: 2 * time.Second})
+}
+
+// runSenderWith runs a sender with o until the test ends.
+func runSenderWith(t *testing.T, o webhooks.Options) *webhooks.Sender {
+	snd := webhooks.NewSender(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- snd.Run(ctx) }()
@@ -432,12 +437,8 @@ func TestRetriesBackOffAndGiveUp(t *testing.T) {
 	}
 	b := bus.NewMemory()
 	met := metrics.New("test", nil)
-	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, Metrics: met, AllowPrivateNetworks: true, FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 160 * time.Millisecond,
+	snd := runSenderWith(t, webhooks.Options{Store: s, Bus: b, Metrics: met, AllowPrivateNetworks: true, FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 160 * time.Millisecond,
 		GiveUpAfter: 1500 * time.Millisecond, Idle: 100 * time.Millisecond})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- snd.Run(runCtx) }()
-	defer func() { cancel(); <-done }()
 	snd.Notify(ws.ID)
 
 	var d *store.WebhookDelivery
@@ -529,11 +530,7 @@ func TestAttemptDurationIsWallClock(t *testing.T) {
 	if _, _, _, err := s.CreateConversation(ctx, ws.ID, cust.ID, store.NewMessage{Body: "hi"}, behind()); err != nil {
 		t.Fatal(err)
 	}
-	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: bus.NewMemory(), AllowPrivateNetworks: true, Now: behind, Idle: 100 * time.Millisecond})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- snd.Run(runCtx) }()
-	defer func() { cancel(); <-done }()
+	snd := runSenderWith(t, webhooks.Options{Store: s, Bus: bus.NewMemory(), AllowPrivateNetworks: true, Now: behind, Idle: 100 * time.Millisecond})
 	snd.Notify(ws.ID)
 
 	var d *store.WebhookDelivery
