@@ -148,17 +148,15 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients + o.Agents + 8},
 	}}
 	slug := "bench-" + id
-	_, adminTok, err := b.seed(ctx, a, slug, o.Clients)
+	// In the handover scenario the agents of seedAgents take the work: the
+	// seeded agent stays offline, or offers would wait for them in vain.
+	agentTok, adminTok, err := b.seed(ctx, a, slug, o.Clients, o.Handover == 0)
 	if err != nil {
 		return nil, err
 	}
 	var convs []int64
 	var tokens []string
 	if o.Handover == 0 {
-		agentTok, err := b.login(ctx, "agent@"+slug+".test")
-		if err != nil {
-			return nil, err
-		}
 		if convs, tokens, err = b.assign(ctx, slug, agentTok, o.Clients); err != nil {
 			return nil, err
 		}
@@ -379,9 +377,9 @@ func (b *bencher) call(ctx context.Context, method, path, token string, body any
 	return nil
 }
 
-// seed creates the workspace with an agent who can hold every conversation,
-// and an admin; it returns their tokens.
-func (b *bencher) seed(ctx context.Context, a *App, slug string, clients int) (agentTok, adminTok string, err error) {
+// seed creates the workspace with an agent who can hold every conversation
+// (available when asked to be), and an admin; it returns their tokens.
+func (b *bencher) seed(ctx context.Context, a *App, slug string, clients int, available bool) (agentTok, adminTok string, err error) {
 	ws, err := a.Store.EnsureWorkspace(ctx, model.Workspace{Slug: slug, Name: "Bench", OfferTimeout: time.Minute})
 	if err != nil {
 		return "", "", err
@@ -399,6 +397,9 @@ func (b *bencher) seed(ctx context.Context, a *App, slug string, clients int) (a
 		if *s.tok, err = b.login(ctx, s.email); err != nil {
 			return "", "", err
 		}
+	}
+	if !available {
+		return agentTok, adminTok, nil
 	}
 	return agentTok, adminTok, b.call(ctx, "PUT", "/api/v1/agents/me/status", agentTok, map[string]string{"status": "available"}, 200, nil)
 }
