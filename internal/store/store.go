@@ -56,7 +56,17 @@ type dialect struct {
 	retryable func(err error) bool
 }
 
-var sqliteDialect = dialect{name: "sqlite"}
+var sqliteDialect = dialect{name: "sqlite", retryable: sqliteBusy}
+
+// sqliteBusy reports a transaction that found the database locked for
+// longer than busy_timeout. With _txlock=immediate that happens at BEGIN,
+// before anything was done — several writers queueing on a loaded machine,
+// where SQLite's busy handler is not fair — so the transaction may simply
+// run again.
+func sqliteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
 
 // Lock namespaces for dialect.lock: the first key of PostgreSQL's
 // two-key advisory locks, so Tandem's locks never collide with each other.
@@ -127,8 +137,7 @@ func migrateSQLite(ctx context.Context, s *Store) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		err := s.migrate(ctx)
-		var se *sqlite.Error
-		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+		if err == nil || !sqliteBusy(err) || time.Now().After(deadline) {
 			return err
 		}
 		select {
@@ -168,8 +177,9 @@ func (s *Store) q(query string) string {
 }
 
 // tx runs fn in a transaction, committing when it returns nil. When the
-// database aborts the transaction to break a deadlock, fn runs again from
-// the start (a few times): fn must only set its results, never accumulate.
+// database aborts the transaction to break a deadlock (or SQLite found
+// itself locked for too long), fn runs again from the start (a few times):
+// fn must only set its results, never accumulate.
 func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.tx1(ctx, fn)
