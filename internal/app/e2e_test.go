@@ -1019,7 +1019,7 @@ func TestHealthAndPages(t *testing.T) {
 		path, ctype string
 	}{
 		{"/healthz", "text/plain"},
-		{"/readyz", "text/plain"},
+		// /readyz: TestReadyzWaitsForTheWorkers (this env runs no RunWorkers).
 		{"/api/v1/openapi.json", "application/json"},
 		{"/widget.js", "text/javascript"},
 		{"/demo", "text/html"},

@@ -121,6 +121,11 @@ type Desk struct {
 
 	kbMu sync.Mutex
 	kb   map[int64]*knowledgeBase
+	// kbGen counts invalidations: a fill that began before one is not
+	// cached, or it would put back the index the invalidation dropped.
+	kbGen uint64
+	// kbChanged is signalled (TopicKnowledge) when any node changed articles.
+	kbChanged *bus.Subscription
 
 	dispatch *dispatch.Dispatcher
 	assist   assistantDeps
@@ -137,6 +142,7 @@ func New(o Options) *Desk {
 		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL, onEvents: o.OnEvents, mail: o.Mail, metrics: o.Metrics,
 		kb: map[int64]*knowledgeBase{}, webhooksAllowPrivate: o.WebhooksAllowPrivate,
 	}
+	d.kbChanged = d.bus.Subscribe(TopicKnowledge)
 	clock := o.Now
 	if clock == nil {
 		clock = time.Now
@@ -381,10 +387,17 @@ type knowledgeBase struct {
 	index    *knowledge.Index
 }
 
+// TopicKnowledge is signalled when a workspace's articles change, so that
+// every node drops its cached article indexes (as TopicEndpoints does for
+// webhook endpoints): an article edited on one node reaches the assistant
+// on all of them.
+const TopicKnowledge = "knowledge.changed"
+
 // knowledge returns the workspace's knowledge base, loading it once.
 func (d *Desk) knowledge(ctx context.Context, workspaceID int64) (*knowledgeBase, error) {
 	d.kbMu.Lock()
-	kb := d.kb[workspaceID]
+	d.kbSync()
+	kb, gen := d.kb[workspaceID], d.kbGen
 	d.kbMu.Unlock()
 	if kb != nil {
 		return kb, nil
@@ -395,17 +408,35 @@ func (d *Desk) knowledge(ctx context.Context, workspaceID int64) (*knowledgeBase
 	}
 	kb = &knowledgeBase{articles: articles, index: knowledge.NewIndex(articles)}
 	d.kbMu.Lock()
-	d.kb[workspaceID] = kb
+	d.kbSync()
+	if d.kbGen == gen { // no change since the articles were read
+		d.kb[workspaceID] = kb
+	}
 	d.kbMu.Unlock()
 	return kb, nil
 }
 
-// KnowledgeChanged drops the cached article index of a workspace, so the
-// next question is answered from the current articles.
+// kbSync drops every cached index when some node signalled a change since
+// the last look. Signals carry no workspace, and indexes reload lazily, so
+// all go. The caller holds kbMu.
+func (d *Desk) kbSync() {
+	select {
+	case <-d.kbChanged.C:
+		d.kbGen++
+		clear(d.kb)
+	default:
+	}
+}
+
+// KnowledgeChanged drops the cached article index of a workspace, here at
+// once and on the other nodes through the bus, so the next question is
+// answered from the current articles.
 func (d *Desk) KnowledgeChanged(workspaceID int64) {
 	d.kbMu.Lock()
+	d.kbGen++
 	delete(d.kb, workspaceID)
 	d.kbMu.Unlock()
+	d.bus.Publish(TopicKnowledge)
 }
 
 // Subscribe returns a signal that fires when the actor's workspace has new

@@ -48,3 +48,8 @@ func (s *Store) CreateOfferInRing(ctx context.Context, workspaceID, conversation
 func (s *Store) DispatchSnapshot(ctx context.Context, workspaceID int64) (*DispatchSnapshot, error) {
 	return s.RoutingSnapshot(ctx, workspaceID, time.Time{})
 }
+
+// WithoutRetryForTest makes s return a deadlock or serialization failure
+// to its caller instead of running the transaction again, so that a test
+// sees every one.
+func WithoutRetryForTest(s *Store) { s.d.retryable = nil }

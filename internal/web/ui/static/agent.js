@@ -539,7 +539,7 @@
 
   // ---- the open conversation ------------------------------------------------------------------
 
-  let current = null; // {id, conv, msgSeq, byID: Map, pending: Map}
+  let current = null; // {id, conv, msgSeq, filled, byID: Map, pending: Map}
 
   function closeConversation() {
     current = null;
@@ -559,10 +559,13 @@
       if (!focusList) $('compose-body').focus();
       return;
     }
-    current = { id, conv: convs.get(id) || null, msgSeq: 0, byID: new Map(), pending: new Map() };
+    current = { id, conv: convs.get(id) || null, msgSeq: 0, filled: false, byID: new Map(), pending: new Map() };
     unread.delete(id);
     hideTyping();
     closeCanned();
+    // "Internal note" was chosen for the conversation left behind: here a reply is the default
+    // again, or a note meant for the team could reach this customer.
+    setMode('reply');
     $('transcript').replaceChildren();
     $('conv-empty').hidden = true;
     $('conv').hidden = false;
@@ -620,9 +623,10 @@
     while (cur && cur === current) {
       const r = await api('GET', `/conversations/${cur.id}/messages?after=${cur.msgSeq}&limit=${PAGE}`);
       const list = (r && r.messages) || [];
-      for (const m of list) renderMessage(m);
+      for (const m of list) renderMessage(m, true);
       if (list.length < PAGE) break;
     }
+    if (cur) cur.filled = true;
   }
 
   function messageElement(kind, label, body, createdAt, extraClass) {
@@ -667,10 +671,12 @@
 
   // renderMessage shows a message of the open conversation once (deduplicated by id, and matched
   // to a pending local copy by client_id).
-  function renderMessage(m) {
+  // Until the first read of the history (fillGap) is done, a message from the stream does not
+  // move the cursor: the history read after it would skip everything before it.
+  function renderMessage(m, fromHistory) {
     const cur = current;
     if (!cur || m.conversation_id !== cur.id) return;
-    if (typeof m.seq === 'number' && m.seq > cur.msgSeq) cur.msgSeq = m.seq;
+    if (typeof m.seq === 'number' && m.seq > cur.msgSeq && (fromHistory || cur.filled)) cur.msgSeq = m.seq;
     if (cur.byID.has(m.id)) return;
     let el = m.client_id ? cur.pending.get(m.client_id) : null;
     if (el) {
