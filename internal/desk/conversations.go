@@ -350,7 +350,7 @@ func (d *Desk) handoff(ctx context.Context, conv *model.Conversation, reason str
 		return nil, err
 	}
 	if changed {
-		if info, err := d.queueInfo(ctx, queued); err != nil {
+		if info, err := d.dispatch.QueueInfo(ctx, queued); err != nil {
 			d.log.Warn("hand-over: queue status unknown", "conversation", conv.ID, "err", err)
 		} else {
 			notice += " " + assistant.QueueStatus(lang, info.AgentsOnline > 0, expectedWait(info), d.mail.Enabled)
@@ -371,8 +371,13 @@ func (d *Desk) handoff(ctx context.Context, conv *model.Conversation, reason str
 }
 
 // expectedWait is the queue's expected wait in seconds, 0 when there is
-// none to tell.
-func expectedWait(q *model.QueueInfo) int { return q.ExpectedWaitSeconds }
+// none to tell (unknown: nothing to estimate it from).
+func expectedWait(q *model.QueueInfo) int {
+	if q.ExpectedWaitSeconds == nil || q.ExpectedWaitUnknown {
+		return 0
+	}
+	return *q.ExpectedWaitSeconds
+}
 
 // Resolve marks a conversation resolved; the agent's slot frees up.
 func (d *Desk) Resolve(ctx context.Context, a Actor, id int64) (*model.Conversation, error) {
