@@ -27,6 +27,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/metrics"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
+	"github.com/tandem-desk/tandem/internal/stream"
 	"github.com/tandem-desk/tandem/internal/triage"
 )
 
@@ -119,6 +120,7 @@ type Desk struct {
 	onEvents func(workspaceID int64)
 	mail     MailOptions
 	typing   typingBoard // transient "is typing" notices (typing.go)
+	streams  *stream.Hub // this node's fan-out of the event log to its streams
 	metrics  *metrics.Metrics
 }
 
@@ -146,6 +148,7 @@ func New(o Options) *Desk {
 		d.staffTTL = 12 * time.Hour
 	}
 	d.assist = newAssistantDeps(o.Assistant, d.now)
+	d.streams = stream.New(stream.Options{Store: o.Store, Bus: o.Bus, Topic: Topic, Log: d.log})
 	d.dispatch.init()
 	return d
 }

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -78,6 +79,8 @@ func IsPostgresURL(dsn string) bool {
 type Store struct {
 	db *sql.DB
 	d  dialect
+	// eventReads counts EventsAfter calls (EventReads).
+	eventReads atomic.Int64
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
