@@ -28,6 +28,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/backoff"
@@ -68,6 +69,8 @@ type Hub struct {
 
 	mu    sync.Mutex
 	feeds map[int64]*feed
+	// resumeReads counts the followers' catch-up reads of the store (tests).
+	resumeReads atomic.Int64
 }
 
 // New returns a Hub with no feeds.
@@ -440,6 +443,7 @@ func (fl *Follower) catchUp(ctx context.Context) ([]model.Event, error) {
 		}
 		f.mu.Unlock()
 	}
+	fl.hub.resumeReads.Add(1)
 	evs, err := fl.hub.o.Store.EventsAfter(ctx, f.ws, fl.after, fl.aud, batch)
 	if err != nil {
 		return nil, err
