@@ -117,6 +117,16 @@ type feed struct {
 // the cursor after, or from the present when after is nil. Close the
 // follower when done.
 func (h *Hub) Follow(ctx context.Context, workspaceID int64, aud store.EventAudience, after *int64) (*Follower, error) {
+	if after == nil {
+		// The present is where the log ends now, which the feed may not
+		// have read yet: an event committed before the stream opened is
+		// not sent on it.
+		head, err := h.o.Store.HeadSeq(ctx, workspaceID)
+		if err != nil {
+			return nil, err
+		}
+		after = &head
+	}
 	f, err := h.acquire(ctx, workspaceID)
 	if err != nil {
 		return nil, err
@@ -124,12 +134,7 @@ func (h *Hub) Follow(ctx context.Context, workspaceID int64, aud store.EventAudi
 	c := make(chan struct{}, 1)
 	fl := &Follower{C: c, c: c, hub: h, feed: f, aud: aud}
 	f.mu.Lock()
-	fl.joined = f.cursor
-	fl.after = f.cursor
-	if after != nil {
-		fl.after = *after
-	}
-	fl.start = fl.after
+	fl.joined, fl.after, fl.start = f.cursor, *after, *after
 	fl.caughtUp = fl.after >= fl.joined
 	f.add(fl)
 	f.mu.Unlock()
@@ -361,7 +366,7 @@ type Follower struct {
 }
 
 // Start is the cursor the follower continues after: the one it was given,
-// or the present.
+// or the end of the log when it started.
 func (fl *Follower) Start() int64 { return fl.start }
 
 func (fl *Follower) signal() {
