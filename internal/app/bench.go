@@ -38,6 +38,11 @@ type BenchOptions struct {
 	Clients int
 	// Warmup is sent but not measured; Duration is measured.
 	Warmup, Duration time.Duration
+	// Streams, when set, measures the message path twice in the run:
+	// first with no other stream open, then with Streams customers each
+	// holding an idle stream; then they all drop and reconnect at once
+	// (see benchStreams).
+	Streams int
 }
 
 // BenchResult is what a run measured.
@@ -54,10 +59,24 @@ type BenchResult struct {
 	// sending to the message.created frame on a staff WebSocket stream.
 	AckP50, AckP99           time.Duration
 	DeliveryP50, DeliveryP99 time.Duration
+	// Idle is the run with Streams idle customer streams open; nil
+	// without Streams.
+	Idle *StreamsResult `json:"streams,omitempty"`
+	// sent counts the acknowledged messages, warm-up included.
+	sent int
 }
 
 func (r *BenchResult) String() string {
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+	out := r.phase()
+	if r.Idle != nil {
+		out += r.Idle.String(r)
+	}
+	return out
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func (r *BenchResult) phase() string {
 	return fmt.Sprintf("tandem bench: %s, %s bus, %d clients, %v measured\n"+
 		"messages:         %d acknowledged, %.0f/s, %d errors\n"+
 		"ack latency:      p50 %s   p99 %s   (POST → 201)\n"+
@@ -77,6 +96,9 @@ const maxBenchDuration = 5 * time.Minute
 func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	if o.Clients <= 0 || o.Clients > 256 {
 		return nil, errors.New("bench: clients must be between 1 and 256")
+	}
+	if o.Streams < 0 || o.Streams > maxBenchStreams {
+		return nil, fmt.Errorf("bench: streams must be between 0 and %d", maxBenchStreams)
 	}
 	if o.Duration <= 0 || o.Duration > maxBenchDuration || o.Warmup < 0 || o.Warmup > time.Minute {
 		return nil, fmt.Errorf("bench: duration must be in (0, %v], warmup in [0, 1m]", maxBenchDuration)
@@ -122,6 +144,25 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		return nil, err
 	}
 
+	res, err := b.measure(ctx, o, "b", adminTok, convs, tokens)
+	if err != nil {
+		return nil, err
+	}
+	res.Dialect, res.Bus, res.Clients = a.Store.Dialect(), busName(cfg), o.Clients
+	if o.Streams > 0 {
+		if res.Idle, err = b.streams(ctx, a, o, slug, adminTok, convs, tokens); err != nil {
+			return nil, err
+		}
+		res.Idle.With.Dialect, res.Idle.With.Bus, res.Idle.With.Clients = res.Dialect, res.Bus, res.Clients
+		res.Idle.Cost = 1 - res.Idle.With.PerSecond/res.PerSecond
+	}
+	return res, nil
+}
+
+// measure has every customer send messages back to back for Warmup +
+// Duration, while an admin's stream receives them. run makes the messages'
+// client_ids differ from those of another measurement in the same run.
+func (b *bencher) measure(ctx context.Context, o BenchOptions, run, adminTok string, convs []int64, tokens []string) (*BenchResult, error) {
 	// A staff stream sees every message: the delivery half of the latency.
 	streamCtx, stopStream := context.WithCancel(ctx)
 	defer stopStream()
@@ -163,7 +204,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}()
 
 	var wg sync.WaitGroup
-	errCount := 0
+	errCount, sent := 0, 0
 	var start time.Time
 	deadline := time.Now().Add(o.Warmup + o.Duration)
 	time.AfterFunc(o.Warmup, func() {
@@ -174,13 +215,16 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	for i := range o.Clients {
 		wg.Go(func() {
 			for n := 0; time.Now().Before(deadline) && ctx.Err() == nil; n++ {
-				body := fmt.Sprintf("bench %d %d", i, n)
+				body := fmt.Sprintf("bench %s %d %d", run, i, n)
 				t0 := time.Now()
 				sentAt.Store(body, t0)
 				status, _, err := b.do(ctx, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", convs[i]), tokens[i],
-					map[string]any{"client_id": fmt.Sprint("b", n), "body": body})
+					map[string]any{"client_id": fmt.Sprint(run, n), "body": body})
 				d := time.Since(t0)
 				mu.Lock()
+				if err == nil && status == http.StatusCreated {
+					sent++
+				}
 				if measuring {
 					if err != nil || status != http.StatusCreated {
 						errCount++
@@ -198,8 +242,8 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	defer mu.Unlock()
 	elapsed := time.Since(start) - 200*time.Millisecond
 	res := &BenchResult{
-		Dialect: a.Store.Dialect(), Bus: busName(cfg), Clients: o.Clients, Duration: elapsed.Round(time.Millisecond),
-		Messages: len(ack), Errors: errCount, PerSecond: float64(len(ack)) / elapsed.Seconds(),
+		Duration: elapsed.Round(time.Millisecond),
+		Messages: len(ack), Errors: errCount, PerSecond: float64(len(ack)) / elapsed.Seconds(), sent: sent,
 	}
 	res.AckP50, res.AckP99 = percentile(ack, 50), percentile(ack, 99)
 	res.DeliveryP50, res.DeliveryP99 = percentile(delivery, 50), percentile(delivery, 99)
@@ -341,6 +385,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	fs.IntVar(&o.Clients, "clients", 16, "customers sending at once, each in its own conversation")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "time sent but not measured")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "time measured (at most 5m)")
+	fs.IntVar(&o.Streams, "streams", 0, fmt.Sprintf("also measure with this many idle customer streams open, then reconnect them all at once (at most %d)", maxBenchStreams))
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: tandem bench [flags]\n\nMeasures messages per second and latency through the HTTP API and the WebSocket\nstream of a Tandem server it starts in this process on 127.0.0.1.\n\nFlags:\n")
