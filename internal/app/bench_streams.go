@@ -29,7 +29,11 @@ const benchWorkers = 16
 type StreamsResult struct {
 	Streams int          `json:"streams"`
 	With    *BenchResult `json:"with_streams"`
-	// Cost is the share of messages/s the open streams took: 1 − with/without.
+	// After is the message path measured once more without the streams,
+	// after they closed.
+	After *BenchResult `json:"after_streams"`
+	// Cost is the share of messages/s the open streams took: 1 − with /
+	// the mean of without (before) and without (after).
 	Cost float64 `json:"cost"`
 	// ReadsPerMessage is reads of the event log per acknowledged message
 	// while the streams were open (tandem_stream_event_reads_total).
@@ -48,10 +52,11 @@ type StreamsResult struct {
 // String prints the streams part of a run; r is the run without streams.
 func (s *StreamsResult) String(r *BenchResult) string {
 	return fmt.Sprintf("\nwith %d idle customer streams open:\n%s"+
-		"cost of the streams: %.1f %% of messages/s (%.0f/s without, %.0f/s with); %.2f event-log reads per message\n"+
-		"reconnect storm:  %d streams reconnected at once, %d events missed, %d repeated; all ready in %s, all caught up in %s\n",
-		s.Streams, s.With.phase(), 100*s.Cost, r.PerSecond, s.With.PerSecond, s.ReadsPerMessage,
-		s.Reconnected, s.Missed, s.Repeated, ms(s.ReconnectTime), ms(s.RecoverTime))
+		"reconnect storm:  %d streams reconnected at once, %d events missed, %d repeated; all ready in %s, all caught up in %s\n"+
+		"\nwithout them again, after they closed:\n%s"+
+		"\ncost of %d idle streams: %.1f %% of messages/s (%.0f/s with; %.0f/s and %.0f/s without, before and after); %.2f event-log reads per message\n",
+		s.Streams, s.With.phase(), s.Reconnected, s.Missed, s.Repeated, ms(s.ReconnectTime), ms(s.RecoverTime),
+		s.After.phase(), s.Streams, 100*s.Cost, s.With.PerSecond, r.PerSecond, s.After.PerSecond, s.ReadsPerMessage)
 }
 
 // idleStream is a customer's widget holding a stream and doing nothing.

@@ -58,8 +58,9 @@ type Options struct {
 	Log   *slog.Logger
 	// Buffer bounds the events a follower holds undelivered (DefaultBuffer).
 	Buffer int
-	// History is how many of a workspace's latest events stay in memory
-	// for followers that resume a little behind (DefaultHistory).
+	// History is how many of a workspace's latest events (at least; up to
+	// twice as many) stay in memory for followers that resume a little
+	// behind (DefaultHistory).
 	History int
 }
 
@@ -332,11 +333,14 @@ func (f *feed) remove(fl *Follower) {
 	}
 }
 
-// remember keeps the latest events, at most keep; from moves with the
-// oldest dropped, so recent always holds every event in (from, cursor].
+// remember keeps at least the latest keep events (at most twice as many,
+// so that dropping the oldest is a copy now and then, not on every read);
+// from moves with the oldest dropped, so recent always holds every event
+// in (from, cursor].
 func (f *feed) remember(evs []model.Event, keep int) {
 	f.recent = append(f.recent, evs...)
-	if over := len(f.recent) - keep; over > 0 {
+	if len(f.recent) > 2*keep {
+		over := len(f.recent) - keep
 		f.from = f.recent[over-1].Seq
 		f.recent = append(f.recent[:0:0], f.recent[over:]...)
 	}
