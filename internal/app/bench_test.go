@@ -46,7 +46,7 @@ func TestBenchStreams(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs.String())
 	}
-	for _, want := range []string{"with 40 idle customer streams open", "40 streams reconnected at once, 0 events missed, 0 repeated",
+	for _, want := range []string{"with 40 idle customer streams open", "40 streams reconnected at once, 0 events missed, 0 repeated; all ready in",
 		"without them again", "cost of 40 idle streams:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
