@@ -65,6 +65,11 @@ type Options struct {
 }
 
 // Hub holds this node's feeds, one per workspace with a follower.
+//
+// Locks: Hub.mu guards the feeds and their users and is never held with
+// another; feed.mu guards a feed's cursor, memory and followers and may be
+// held while taking a Follower.mu (to queue an event), never the reverse.
+// No lock is held across a database read.
 type Hub struct {
 	o Options
 
