@@ -47,12 +47,12 @@ func TestStreamsCostOneReadPerEvent(t *testing.T) {
 		talking[i].waitMessage(body)
 	}
 	adm.waitMessage(fmt.Sprint("to customer ", messages-1))
-	events := len(adm.seen)
-	// Each message is one commit and one signal; a signal may find
-	// nothing new (the event was read with an earlier one): at most one
-	// read per event, and one more for the last signal.
-	if got := reads() - before; got > float64(events+1) || got < 1 {
-		t.Errorf("%d events with %d streams open cost %v reads of the event log, want 1 to %d", events, streams+1, got, events+1)
+	// Each message is one commit and a signal or two (a signal may find
+	// nothing new: its event came with an earlier read). A few reads per
+	// message, then, whatever the number of streams; before the fan-out
+	// every stream read on every signal: about 100 reads per message here.
+	if got := reads() - before; got > 3*messages || got < 1 {
+		t.Errorf("%d messages with %d streams open cost %v reads of the event log, want 1 to %d", messages, streams+1, got, 3*messages)
 	}
 }
 
