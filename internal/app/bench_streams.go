@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +40,10 @@ type StreamsResult struct {
 	// ReadsPerMessage is reads of the event log per acknowledged message
 	// while the streams were open (tandem_stream_event_reads_total).
 	ReadsPerMessage float64 `json:"event_reads_per_message"`
+	// RSS is the process's resident memory with the streams open (both
+	// ends of every stream: the clients run in this process too); 0 where
+	// /proc is not there.
+	RSS int64 `json:"rss_bytes"`
 	// The storm: every stream dropped, one message for each customer while
 	// away, all reconnected at once with their cursors, then one more each.
 	// Missed and Repeated compare what each stream got with the customer's
@@ -54,9 +60,9 @@ func (s *StreamsResult) String(r *BenchResult) string {
 	return fmt.Sprintf("\nwith %d idle customer streams open:\n%s"+
 		"reconnect storm:  %d streams reconnected at once, %d events missed, %d repeated; all ready in %s, all had what they missed in %s\n"+
 		"\nwithout them again, after they closed:\n%s"+
-		"\ncost of %d idle streams: %.1f %% of messages/s (%.0f/s with; %.0f/s and %.0f/s without, before and after); %.2f event-log reads per message\n",
+		"\ncost of %d idle streams: %.1f %% of messages/s (%.0f/s with; %.0f/s and %.0f/s without, before and after); %.2f event-log reads per message; %d MiB resident with them open (both ends)\n",
 		s.Streams, s.With.phase(), s.Reconnected, s.Missed, s.Repeated, ms(s.ReconnectTime), ms(s.RecoverTime),
-		s.After.phase(), s.Streams, 100*s.Cost, s.With.PerSecond, r.PerSecond, s.After.PerSecond, s.ReadsPerMessage)
+		s.After.phase(), s.Streams, 100*s.Cost, s.With.PerSecond, r.PerSecond, s.After.PerSecond, s.ReadsPerMessage, s.RSS>>20)
 }
 
 // idleStream is a customer's widget holding a stream and doing nothing.
@@ -113,7 +119,7 @@ func (b *bencher) streams(ctx context.Context, a *App, o BenchOptions, slug, adm
 	if err != nil {
 		return nil, err
 	}
-	res := &StreamsResult{Streams: o.Streams, With: with}
+	res := &StreamsResult{Streams: o.Streams, With: with, RSS: residentBytes()}
 	res.ReadsPerMessage = float64(a.Store.EventReads()-reads) / float64(max(with.sent, 1))
 	return res, b.storm(ctx, a, slug, adminTok, idle, res)
 }
@@ -300,4 +306,22 @@ feed:
 		}
 	}
 	return err
+}
+
+// residentBytes is the process's resident set size (VmRSS), or 0 where
+// /proc does not say.
+func residentBytes() int64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
