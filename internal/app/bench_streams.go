@@ -21,9 +21,6 @@ import (
 // goroutines of this process.
 const maxBenchStreams = 10000
 
-// benchWorkers is how many requests the setup and the storm send at once.
-const benchWorkers = 16
-
 // StreamsResult is what `tandem bench --streams N` adds: the message path
 // measured again with N idle customer streams open (the BenchResult it
 // belongs to is the measurement without them, in the same run), and a
@@ -84,7 +81,7 @@ type idleStream struct {
 // path again, then drops and reconnects them all.
 func (b *bencher) streams(ctx context.Context, a *App, o BenchOptions, slug, adminTok string, convs []int64, tokens []string) (*StreamsResult, error) {
 	idle := make([]*idleStream, o.Streams)
-	err := b.parallel(ctx, o.Streams, func(i int) error {
+	err := b.parallel(ctx, o.Clients, o.Streams, func(i int) error {
 		s := &idleStream{}
 		var sess struct {
 			Token string `json:"token"`
@@ -121,12 +118,12 @@ func (b *bencher) streams(ctx context.Context, a *App, o BenchOptions, slug, adm
 	}
 	res := &StreamsResult{Streams: o.Streams, With: with, RSS: residentBytes()}
 	res.ReadsPerMessage = float64(a.Store.EventReads()-reads) / float64(max(with.sent, 1))
-	return res, b.storm(ctx, a, slug, adminTok, idle, res)
+	return res, b.storm(ctx, a, o, slug, adminTok, idle, res)
 }
 
 // storm drops every idle stream, writes to each customer while they are
 // away, reconnects them all at once and checks what each one got.
-func (b *bencher) storm(ctx context.Context, a *App, slug, adminTok string, idle []*idleStream, res *StreamsResult) error {
+func (b *bencher) storm(ctx context.Context, a *App, o BenchOptions, slug, adminTok string, idle []*idleStream, res *StreamsResult) error {
 	for _, s := range idle {
 		s.conn.CloseNow()
 		<-s.done
@@ -136,7 +133,7 @@ func (b *bencher) storm(ctx context.Context, a *App, slug, adminTok string, idle
 		cursors[i] = s.last
 	}
 	say := func(what string) error {
-		return b.parallel(ctx, len(idle), func(i int) error {
+		return b.parallel(ctx, o.Clients, len(idle), func(i int) error {
 			return b.call(ctx, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", idle[i].conv), adminTok,
 				map[string]any{"body": fmt.Sprint(what, " ", i)}, 201, nil)
 		})
@@ -269,13 +266,14 @@ func readBenchFrame(ctx context.Context, conn *websocket.Conn) (benchFrame, erro
 	return f, json.Unmarshal(raw, &f)
 }
 
-// parallel runs fn(0…n-1) on benchWorkers goroutines and returns the
-// first error.
-func (b *bencher) parallel(ctx context.Context, n int, fn func(i int) error) error {
+// parallel runs fn(0…n-1) on workers goroutines (the setup and the storm
+// send as many requests at once as the clients do) and returns the first
+// error.
+func (b *bencher) parallel(ctx context.Context, workers, n int, fn func(i int) error) error {
 	next := make(chan int)
-	errs := make(chan error, benchWorkers)
+	errs := make(chan error, workers)
 	var wg sync.WaitGroup
-	for range benchWorkers {
+	for range workers {
 		wg.Go(func() {
 			for i := range next {
 				if err := fn(i); err != nil {
