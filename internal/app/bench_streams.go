@@ -79,7 +79,8 @@ type idleStream struct {
 
 // streams opens o.Streams idle customer streams, measures the message
 // path again, then drops and reconnects them all.
-func (b *bencher) streams(ctx context.Context, a *App, o BenchOptions, slug, adminTok string, convs []int64, tokens []string) (*StreamsResult, error) {
+func (b *bencher) streams(ctx context.Context, m benchMeasure) (*StreamsResult, error) {
+	a, o, slug := m.a, m.o, m.slug
 	idle := make([]*idleStream, o.Streams)
 	err := b.parallel(ctx, o.Clients, o.Streams, func(i int) error {
 		s := &idleStream{}
@@ -112,13 +113,13 @@ func (b *bencher) streams(ctx context.Context, a *App, o BenchOptions, slug, adm
 	}
 
 	reads := a.Store.EventReads()
-	with, err := b.measure(ctx, o, "s", adminTok, convs, tokens)
+	with, err := b.measure(ctx, m, "s")
 	if err != nil {
 		return nil, err
 	}
 	res := &StreamsResult{Streams: o.Streams, With: with, RSS: residentBytes()}
 	res.ReadsPerMessage = float64(a.Store.EventReads()-reads) / float64(max(with.sent, 1))
-	return res, b.storm(ctx, a, o, slug, adminTok, idle, res)
+	return res, b.storm(ctx, a, o, slug, m.adminTok, idle, res)
 }
 
 // storm drops every idle stream, writes to each customer while they are
