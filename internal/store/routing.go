@@ -57,6 +57,9 @@ type Widening struct {
 	Ring           int      `json:"ring"`
 	Skills         []string `json:"skills"`
 	WaitedSeconds  int      `json:"waited_seconds"`
+	// Skipped is true when the ring was reached before its time, because
+	// no available agent met the rings before it.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // RecordWidening notes that a queued conversation's required skills
