@@ -41,7 +41,7 @@ func TestEvaluateReport(t *testing.T) {
 	if r.N != len(ex) || r.OffTopicRequestsN != len(heldOutOffTopic()) {
 		t.Fatalf("N %d, off-topic %d", r.N, r.OffTopicRequestsN)
 	}
-	r2 := Evaluate(m, append(ex, Example{"tell me a joke", OutOfScope}, Example{"what's the weather", OutOfScope}))
+	r2 := Evaluate(m, append(ex, Example{Text: "tell me a joke", Intent: OutOfScope}, Example{Text: "what's the weather", Intent: OutOfScope}))
 	if r2.OutOfScopeN != 2 || r2.N != r.N {
 		t.Fatalf("labelled out-of-scope examples: N %d, OutOfScopeN %d", r2.N, r2.OutOfScopeN)
 	}
@@ -55,7 +55,7 @@ func TestEvaluateReport(t *testing.T) {
 
 func TestRiskCoverageMath(t *testing.T) {
 	preds := []evalPred{
-		{"a", "a", 0.99}, {"a", "a", 0.95}, {"b", "a", 0.9}, {"b", "b", 0.9}, {"b", "b", 0.5},
+		{"a", "a", "", 0.99}, {"a", "a", "", 0.95}, {"b", "a", "", 0.9}, {"b", "b", "", 0.9}, {"b", "b", "", 0.5},
 	}
 	r := report(preds, []float64{0.1, 0.96}, []bool{true, false})
 	if r.Accuracy != 0.8 {

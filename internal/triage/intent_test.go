@@ -33,7 +33,7 @@ func TestReadExamplesCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Example{{"two\nlines", "a"}, {"hello", "b"}}
+	want := []Example{{Text: "two\nlines", Intent: "a"}, {Text: "hello", Intent: "b"}}
 	if !slices.Equal(ex, want) {
 		t.Fatalf("got %q, want %q", ex, want)
 	}
@@ -41,6 +41,7 @@ func TestReadExamplesCSV(t *testing.T) {
 		{"", "empty"},
 		{"txt,label\nhi,a\n", "line 1"},
 		{"text,category,extra\nhi,a,b\n", "line 1"},
+		{"text,category,language\nhi,a\n", "line 2"},
 		{"text,category\nhi,a\n\"multi\nline\",b\nhello,a,oops\n", "line 5"},
 		{"text,category\nhi,a\nlonely\n", "line 3"},
 		{"text,category\nhi,\n", "empty category"},
@@ -178,13 +179,13 @@ func TestTrainErrors(t *testing.T) {
 	if _, err := TrainIntentModel(nil, TrainOptions{}); err == nil {
 		t.Error("no examples: no error")
 	}
-	if _, err := TrainIntentModel([]Example{{"a", "x"}, {"b", "x"}}, TrainOptions{}); err == nil {
+	if _, err := TrainIntentModel([]Example{{Text: "a", Intent: "x"}, {Text: "b", Intent: "x"}}, TrainOptions{}); err == nil {
 		t.Error("one intent: no error")
 	}
-	if _, err := TrainIntentModel([]Example{{"a", "x"}, {"b", ""}}, TrainOptions{}); err == nil {
+	if _, err := TrainIntentModel([]Example{{Text: "a", Intent: "x"}, {Text: "b", Intent: ""}}, TrainOptions{}); err == nil {
 		t.Error("empty intent: no error")
 	}
-	if _, err := TrainIntentModel([]Example{{"a", "x"}, {"b", "y"}}, TrainOptions{Loss: "squared"}); err == nil {
+	if _, err := TrainIntentModel([]Example{{Text: "a", Intent: "x"}, {Text: "b", Intent: "y"}}, TrainOptions{Loss: "squared"}); err == nil {
 		t.Error("unknown loss: no error")
 	}
 }
@@ -340,7 +341,7 @@ func TestDefaultModelRejectsOutOfScope(t *testing.T) {
 // The evaluation off-topic sets must not leak into training.
 func TestOffTopicSetsDisjointFromTraining(t *testing.T) {
 	norm := func(s string) string {
-		r, w := normalizeRunes(s, nil, nil)
+		r, w := normalizeRunes(s, false, nil, nil)
 		var b strings.Builder
 		for _, x := range w {
 			b.WriteString(string(r[x[0]:x[1]]))
