@@ -74,6 +74,9 @@ type Role string
 const (
 	RoleAgent Role = "agent"
 	RoleAdmin Role = "admin"
+	// RoleSupervisor manages people, quality and reports, but not
+	// settings, pay or webhooks.
+	RoleSupervisor Role = "supervisor"
 )
 
 // OfferStatus is the state of a reservation of one conversation for one agent.
