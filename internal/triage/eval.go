@@ -183,15 +183,7 @@ func report(preds []evalPred, oos []float64, req []bool) EvalReport {
 			}
 		}
 		for _, th := range curveThresholds {
-			n, ok := 0, 0
-			for _, p := range preds {
-				if p.conf >= th {
-					n++
-					if p.gold == p.pred {
-						ok++
-					}
-				}
-			}
+			n, ok := answeredAt(preds, th)
 			pt := RiskCoveragePoint{Threshold: th, Coverage: float64(n) / float64(len(preds)), Precision: 1}
 			if n > 0 {
 				pt.Precision = float64(ok) / float64(n)
@@ -224,6 +216,20 @@ func report(preds []evalPred, oos []float64, req []bool) EvalReport {
 	return r
 }
 
+// answeredAt counts the predictions with confidence >= th and the right
+// ones among them.
+func answeredAt(preds []evalPred, th float64) (n, ok int) {
+	for _, p := range preds {
+		if p.conf >= th {
+			n++
+			if p.gold == p.pred {
+				ok++
+			}
+		}
+	}
+	return n, ok
+}
+
 // languageFigures splits preds by language (nil when none has one).
 func languageFigures(preds []evalPred, thr98 float64) []LanguageFigures {
 	by := map[string][]evalPred{}
@@ -237,15 +243,7 @@ func languageFigures(preds []evalPred, thr98 float64) []LanguageFigures {
 		sub := report(stripLang(ps), nil, nil)
 		f := LanguageFigures{Lang: lang, N: len(ps), Accuracy: sub.Accuracy, MacroF1: sub.MacroF1,
 			Coverage98: sub.Coverage["98"], AtThreshold98Precision: 1}
-		n, ok := 0, 0
-		for _, p := range ps {
-			if p.conf >= thr98 {
-				n++
-				if p.gold == p.pred {
-					ok++
-				}
-			}
-		}
+		n, ok := answeredAt(ps, thr98)
 		f.AtThreshold98Coverage = float64(n) / float64(len(ps))
 		if n > 0 {
 			f.AtThreshold98Precision = float64(ok) / float64(n)

@@ -39,6 +39,10 @@ func TestReadExamplesCSV(t *testing.T) {
 	if !slices.Equal(ex, want) {
 		t.Fatalf("got %q, want %q", ex, want)
 	}
+	withLang, err := ReadExamplesCSV(strings.NewReader("text,category,language\nhej,a,SV\nhi,b,\n"))
+	if err != nil || !slices.Equal(withLang, []Example{{Text: "hej", Intent: "a", Lang: "sv"}, {Text: "hi", Intent: "b"}}) {
+		t.Fatalf("with a language column: %q, %v", withLang, err)
+	}
 	bad := []struct{ in, wantErr string }{
 		{"", "empty"},
 		{"txt,label\nhi,a\n", "line 1"},
