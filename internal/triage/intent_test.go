@@ -401,10 +401,11 @@ func TestDefaultModelStoredCrossValidation(t *testing.T) {
 		name      string
 		got, want float64
 	}{
-		{"accuracy", r.Accuracy, 0.90},
-		{"macro-F1", r.MacroF1, 0.90},
+		// pooled over all twelve languages (English alone: see langFloors)
+		{"accuracy", r.Accuracy, 0.87},
+		{"macro-F1", r.MacroF1, 0.87},
 		{"coverage at 98% precision", r.Coverage["98"], 2.0 / 3},
-		{"coverage at 97% precision", r.Coverage["97"], 0.80},
+		{"coverage at 97% precision", r.Coverage["97"], 0.75},
 		{"out-of-scope rejected", r.OutOfScopeRejected, 0.98},
 		{"hand-written off-topic rejected", r.OffTopicRequestsRejected, 0.97},
 		{"precision at the stored 98% threshold", r.ModelThreshold98Precision, 0.97},
@@ -420,9 +421,9 @@ func TestDefaultModelStoredCrossValidation(t *testing.T) {
 	// Every language the model reads, above floors it reached (see the
 	// README's per-language table).
 	langFloors := map[string]struct{ acc, cov float64 }{
-		"en": {0.89, 0.70}, "sv": {0.75, 0.30}, "de": {0.75, 0.30}, "es": {0.75, 0.30},
-		"fr": {0.75, 0.30}, "nl": {0.75, 0.30}, "it": {0.75, 0.30}, "pl": {0.75, 0.30},
-		"fi": {0.70, 0.20}, "nb": {0.75, 0.30}, "da": {0.75, 0.30}, "pt": {0.75, 0.30},
+		"en": {0.89, 0.74}, "sv": {0.87, 0.65}, "de": {0.85, 0.61}, "es": {0.88, 0.67},
+		"fr": {0.84, 0.62}, "nl": {0.86, 0.63}, "it": {0.86, 0.65}, "pl": {0.81, 0.59},
+		"fi": {0.78, 0.52}, "nb": {0.90, 0.66}, "da": {0.90, 0.65}, "pt": {0.88, 0.68},
 	}
 	seen := map[string]bool{}
 	for _, l := range r.Languages {
