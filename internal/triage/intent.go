@@ -22,8 +22,11 @@ import (
 // used to measure how often off-topic text is rejected.
 const OutOfScope = "out_of_scope"
 
-// Example is one labelled message.
-type Example struct{ Text, Intent string }
+// Example is one labelled message. Lang (an ISO 639-1 code, "" when
+// unknown) does not change training; cross-validation and evaluation report
+// their figures per language when it is set, and keep each language spread
+// evenly over the folds.
+type Example struct{ Text, Intent, Lang string }
 
 // IntentScore is an intent with its calibrated confidence: the estimated
 // probability that it is the right intent of the message.
@@ -298,8 +301,9 @@ func DefaultIntentModel() (*IntentModel, error) {
 
 // ReadExamplesCSV reads labelled examples from CSV with the header
 // "text,category" (extra surrounding spaces and a UTF-8 BOM are tolerated;
-// the header may also name the columns "text,intent"). Quoted fields may
-// span lines. Errors name the line.
+// the header may also name the columns "text,intent"), optionally with a
+// third column "language" that sets Example.Lang. Quoted fields may span
+// lines. Errors name the line.
 func ReadExamplesCSV(r io.Reader) ([]Example, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -311,13 +315,19 @@ func ReadExamplesCSV(r io.Reader) ([]Example, error) {
 	if err != nil {
 		return nil, fmt.Errorf("triage: examples CSV: %w", err)
 	}
-	if len(head) != 2 {
-		return nil, fmt.Errorf("triage: examples CSV line 1: header has %d columns, want 2 (text,category)", len(head))
+	if len(head) != 2 && len(head) != 3 {
+		return nil, fmt.Errorf("triage: examples CSV line 1: header has %d columns, want 2 (text,category) or 3 (text,category,language)", len(head))
 	}
 	h0 := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(head[0], "\ufeff")))
 	h1 := strings.ToLower(strings.TrimSpace(head[1]))
 	if h0 != "text" || (h1 != "category" && h1 != "intent") {
 		return nil, fmt.Errorf("triage: examples CSV line 1: header is %q,%q, want text,category", head[0], head[1])
+	}
+	cols := len(head)
+	if cols == 3 {
+		if h2 := strings.ToLower(strings.TrimSpace(head[2])); h2 != "language" && h2 != "lang" {
+			return nil, fmt.Errorf("triage: examples CSV line 1: third column is %q, want language", head[2])
+		}
 	}
 	var out []Example
 	for {
@@ -329,17 +339,21 @@ func ReadExamplesCSV(r io.Reader) ([]Example, error) {
 			return nil, fmt.Errorf("triage: examples CSV: %w", err) // csv.ParseError names the line
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) != 2 {
-			return nil, fmt.Errorf("triage: examples CSV line %d: %d columns, want 2 (text,category)", line, len(rec))
+		if len(rec) != cols {
+			return nil, fmt.Errorf("triage: examples CSV line %d: %d columns, want %d like the header", line, len(rec), cols)
 		}
 		text, intent := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])
+		var lang string
+		if cols == 3 {
+			lang = strings.ToLower(strings.TrimSpace(rec[2]))
+		}
 		if intent == "" {
 			return nil, fmt.Errorf("triage: examples CSV line %d: empty category", line)
 		}
 		if text == "" {
 			return nil, fmt.Errorf("triage: examples CSV line %d: empty text", line)
 		}
-		out = append(out, Example{Text: text, Intent: intent})
+		out = append(out, Example{Text: text, Intent: intent, Lang: lang})
 	}
 	if len(out) == 0 {
 		return nil, errors.New("triage: examples CSV has a header but no examples")
