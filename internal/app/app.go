@@ -22,6 +22,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/mail"
 	"github.com/tandem-desk/tandem/internal/mail/outbox"
 	"github.com/tandem-desk/tandem/internal/metrics"
+	"github.com/tandem-desk/tandem/internal/people"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/triage"
 	"github.com/tandem-desk/tandem/internal/web"
@@ -47,6 +48,8 @@ type App struct {
 	// own; MetricsHandler is then what that listener serves (else nil).
 	Metrics        *metrics.Metrics
 	MetricsHandler http.Handler
+	// People runs setup, invitations, roles and deactivation.
+	People *people.Service
 }
 
 // Open builds an App over the database of cfg (PostgreSQL with --db, else
@@ -88,11 +91,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	d := desk.New(desk.Options{Store: st, Bus: b, Logger: log, Triage: engine, OnEvents: hooks.Notify,
 		Assistant: assistantOptions(cfg), Mail: mailOpts, WebhooksAllowPrivate: cfg.WebhookAllowPrivate, Metrics: m})
-	a := &App{Store: st, Bus: b, Desk: d, Log: log, Webhooks: hooks, Mail: mailer, Metrics: m}
+	p := people.New(people.Options{Store: st, Desk: d, Logger: log, HashCost: cfg.PasswordCost})
+	a := &App{Store: st, Bus: b, Desk: d, Log: log, Webhooks: hooks, Mail: mailer, Metrics: m, People: p}
 	// /metrics is for operators: on the public listener only when they
 	// have not given it one of its own.
 	separate := cfg.MetricsAddr != ""
-	a.Handler = withDemoBackend(web.Handler(d, st, log, web.Options{Metrics: m, ServeMetrics: !separate}), st)
+	a.Handler = withDemoBackend(web.Handler(d, st, log, web.Options{Metrics: m, ServeMetrics: !separate, People: p}), st)
 	if separate {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
@@ -173,6 +177,10 @@ Commands:
   train     train an intent model from a CSV file (text,category)
   eval      measure an intent model: accuracy, macro-F1, calibration, coverage
   simulate  simulate a contact centre through the routing policy; compare with Erlang C/A
+  workspace create --slug SLUG --name NAME
+            create a workspace in the database of --data-dir / --db
+  user      create --workspace SLUG --email E --role admin|supervisor|agent --password-stdin
+            add a person to a workspace (password from standard input)
   bench     measure messages per second and latency on a server it starts on 127.0.0.1
   version   print the version
 
@@ -210,6 +218,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return evalCommand(rest, getenv, stdout, stderr)
 	case "simulate":
 		return simulateCommand(rest, getenv, stdout, stderr)
+	case "workspace", "user":
+		return adminCommand(ctx, cmd, rest, getenv, stdin, stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, rest, getenv, stdout, stderr)
 	case "serve", "demo":
@@ -291,6 +301,8 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 		"db", a.Store.Dialect(), "bus", busName(cfg), "mail", a.Mail != nil)...)
 	if info != nil {
 		info.Print(stdout, cfg.PublicURL)
+	} else if err := printSetupLink(ctx, a.People, cfg.PublicURL, stdout); err != nil {
+		log.Error("setup link", "err", err)
 	}
 
 	select {
@@ -319,6 +331,18 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// printSetupLink prints, on a server without any workspace, the one-time
+// link that creates the first workspace and its admin in the browser.
+func printSetupLink(ctx context.Context, p *people.Service, baseURL string, w io.Writer) error {
+	token, ok, err := p.SetupLink(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	fmt.Fprintf(w, "\nThis server has no workspace yet. Set it up in your browser (the link works once):\n\n  %s/setup?token=%s\n\n"+
+		"(or from a shell: tandem workspace create, then tandem user create --role admin)\n\n", baseURL, token)
 	return nil
 }
 

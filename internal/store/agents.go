@@ -14,17 +14,18 @@ import (
 
 // agentColumns reads an agent with the number of conversations assigned now.
 const agentColumns = `a.id, a.workspace_id, a.email, a.name, a.role, a.password_hash, a.status, a.capacity,
-	a.status_changed_at, a.last_offered_at, a.created_at, a.quality_score, a.status_reason,
+	a.status_changed_at, a.last_offered_at, a.created_at, a.quality_score, a.status_reason, a.deactivated_at,
 	(SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'assigned')`
 
 func scanAgent(row scanner) (*model.Agent, error) {
 	var a model.Agent
 	var changed, created int64
-	var offered sql.NullInt64
+	var offered, deactivated sql.NullInt64
 	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.Email, &a.Name, &a.Role, &a.PasswordHash, &a.Status, &a.Capacity,
-		&changed, &offered, &created, &a.QualityScore, &a.StatusReason, &a.Active); err != nil {
+		&changed, &offered, &created, &a.QualityScore, &a.StatusReason, &deactivated, &a.Active); err != nil {
 		return nil, err
 	}
+	a.DeactivatedAt = timePtr(deactivated)
 	a.StatusChangedAt, a.CreatedAt = fromMicros(changed), fromMicros(created)
 	a.LastOfferedAt = timePtr(offered)
 	return &a, nil

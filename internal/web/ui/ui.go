@@ -101,6 +101,9 @@ func Register(mux *http.ServeMux) {
 	mux.Handle("GET /agent", page(mustAsset("pages/agent.html")))
 	mux.Handle("GET /admin", page(mustAsset("pages/admin.html")))
 	mux.Handle("GET /admin/knowledge", page(mustAsset("pages/knowledge.html")))
+	welcome := page(mustAsset("pages/welcome.html")) // one-time links: setup, invitations
+	mux.Handle("GET /setup", welcome)
+	mux.Handle("GET /invite/{token}", welcome)
 
 	widget := mustAsset("widget.js")
 	mux.HandleFunc("GET /widget.js", func(w http.ResponseWriter, r *http.Request) {

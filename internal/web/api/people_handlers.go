@@ -1,0 +1,176 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/tandem-desk/tandem/internal/desk"
+	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/people"
+)
+
+// Option configures an API beyond its desk.
+type Option func(*API)
+
+// WithPeople serves the workforce's people endpoints (setup, invitations,
+// roles, deactivation) through p.
+func WithPeople(p *people.Service) Option { return func(a *API) { a.people = p } }
+
+// registerPeople adds the people endpoints when a people service is set.
+func (a *API) registerPeople(h func(pattern string, fn handlerFunc)) {
+	if a.people == nil {
+		return
+	}
+	h("GET /api/v1/setup/{token}", a.setupValid)
+	h("POST /api/v1/setup", a.setup)
+	h("POST /api/v1/invitations", a.authed(a.invite))
+	h("GET /api/v1/invitations", a.authed(a.invitations))
+	h("POST /api/v1/invitations/{token}/accept", a.acceptInvitation)
+	h("PUT /api/v1/agents/{id}/role", a.authed(a.setRole))
+	h("POST /api/v1/agents/{id}/deactivate", a.authed(a.deactivate))
+	h("POST /api/v1/agents/{id}/reactivate", a.authed(a.reactivate))
+	h("DELETE /api/v1/agents/me/sessions", a.authed(a.signOutEverywhere))
+}
+
+// setupValid answers the setup page: does this link still work?
+func (a *API) setupValid(w http.ResponseWriter, r *http.Request) error {
+	ok, err := a.people.SetupValid(r.Context(), r.PathValue("token"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &apiError{http.StatusNotFound, "not_found", "this setup link is not valid (the server is set up already?)"}
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"valid": true})
+	return nil
+}
+
+func (a *API) setup(w http.ResponseWriter, r *http.Request) error {
+	var req people.Setup
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	token, agent, err := a.people.RunSetup(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	a.signedIn(w, r, http.StatusCreated, token, agent)
+	return nil
+}
+
+// signedIn answers a request that signed someone in: the token, also as
+// the console's session cookie.
+func (a *API) signedIn(w http.ResponseWriter, r *http.Request, status int, token string, agent *model.Agent) {
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https",
+	})
+	writeJSON(w, status, map[string]any{"token": token, "agent": agent})
+}
+
+func (a *API) invite(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	var req people.Invite
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	inv, token, err := a.people.Invite(r.Context(), act, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"invitation": inv, "token": token, "link": baseURL(r) + "/invite/" + token})
+	return nil
+}
+
+// baseURL is the scheme and host the request reached.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (a *API) invitations(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	list, err := a.people.Invitations(r.Context(), act)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"invitations": nonNilSlice(list)})
+	return nil
+}
+
+func nonNilSlice[T any](v []T) []T {
+	if v == nil {
+		return []T{}
+	}
+	return v
+}
+
+func (a *API) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	token, agent, err := a.people.AcceptInvitation(r.Context(), r.PathValue("token"), req.Name, req.Password)
+	if err != nil {
+		return err
+	}
+	a.signedIn(w, r, http.StatusCreated, token, agent)
+	return nil
+}
+
+func (a *API) setRole(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Role model.Role `json:"role"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	agent, err := a.people.SetRole(r.Context(), act, id, req.Role)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, agent)
+	return nil
+}
+
+func (a *API) deactivate(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	agent, err := a.people.Deactivate(r.Context(), act, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, agent)
+	return nil
+}
+
+func (a *API) reactivate(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	agent, err := a.people.Reactivate(r.Context(), act, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, agent)
+	return nil
+}
+
+func (a *API) signOutEverywhere(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	if err := a.people.SignOutEverywhere(r.Context(), act); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
