@@ -147,6 +147,9 @@ func (s *Store) SetAgentStatus(ctx context.Context, workspaceID, agentID int64, 
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET status = ?, status_changed_at = ?, status_reason = '', expired_in_row = 0 WHERE id = ?`), status, micros(now), agentID); err != nil {
 			return err
 		}
+		if err := s.attendance(ctx, tx, cur, status, now); err != nil {
+			return err
+		}
 		if status != model.AgentAvailable {
 			rescinded, err = s.closeOffers(ctx, tx, `o.agent_id = ?`, []any{agentID}, model.OfferRescinded, now)
 			if err != nil {
@@ -183,6 +186,9 @@ func (s *Store) SetAgentAwayAfterExpiries(ctx context.Context, workspaceID, agen
 		if n <= 0 || cur.Status != model.AgentAvailable || inRow < n {
 			agent = cur
 			return nil
+		}
+		if err := s.attendance(ctx, tx, cur, model.AgentAway, now); err != nil {
+			return err
 		}
 		reason := fmt.Sprintf("%d offers in a row ran out", inRow)
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET status = ?, status_changed_at = ?, status_reason = ?, expired_in_row = 0 WHERE id = ?`),

@@ -338,6 +338,9 @@ func (s *Store) DeactivateAgent(ctx context.Context, workspaceID, agentID int64,
 			out.Agent = cur
 			return nil
 		}
+		if err := s.attendance(ctx, tx, cur, model.AgentOffline, now); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET deactivated_at = ?, status = ?, status_changed_at = ?, status_reason = ? WHERE id = ?`),
 			micros(now), model.AgentOffline, micros(now), "deactivated", agentID); err != nil {
 			return err
