@@ -149,9 +149,10 @@ func (a *App) Close() error {
 }
 
 // RunWorkers runs what works in the background — the dispatcher, the
-// webhook sender and, with mail configured, the mail sender — until ctx ends.
+// webhook sender, the sweep of expired certifications and, with mail
+// configured, the mail sender — until ctx ends.
 func (a *App) RunWorkers(ctx context.Context) error {
-	workers := []func(context.Context) error{a.Desk.Run, a.Webhooks.Run}
+	workers := []func(context.Context) error{a.Desk.Run, a.Webhooks.Run, a.People.Run}
 	if a.Mail != nil {
 		workers = append(workers, a.Mail.Run)
 	}

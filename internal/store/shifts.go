@@ -114,15 +114,15 @@ func (s *Store) ShiftByID(ctx context.Context, workspaceID, agentID, id int64) (
 }
 
 // BookShift books a slot for a person: refused (ErrConflict) when the
-// slot has started, is full, or opens to them only at opensAt (their
-// tier's head start) which is still ahead. Booking twice changes nothing.
+// slot has ended, is full, or opens to them only at opensAt(start) (their
+// tier's head start) which is still ahead. A slot under way may be joined. Booking twice changes nothing.
 // The slot is locked, so two people cannot take its last place at once.
-func (s *Store) BookShift(ctx context.Context, workspaceID, shiftID, agentID int64, opensAt func(createdAt time.Time) time.Time, now time.Time) (*Shift, error) {
+func (s *Store) BookShift(ctx context.Context, workspaceID, shiftID, agentID int64, opensAt func(start time.Time) time.Time, now time.Time) (*Shift, error) {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var start, created int64
+		var start, end int64
 		var headcount int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT starts_at, created_at, headcount FROM shifts WHERE workspace_id = ? AND id = ?`+s.d.forUpdate),
-			workspaceID, shiftID).Scan(&start, &created, &headcount); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT starts_at, ends_at, headcount FROM shifts WHERE workspace_id = ? AND id = ?`+s.d.forUpdate),
+			workspaceID, shiftID).Scan(&start, &end, &headcount); err != nil {
 			return notFound(err, "shift")
 		}
 		var mine, booked int
@@ -133,10 +133,10 @@ func (s *Store) BookShift(ctx context.Context, workspaceID, shiftID, agentID int
 		if mine > 0 {
 			return nil
 		}
-		if !now.Before(fromMicros(start)) {
-			return fmt.Errorf("the slot has started: %w", ErrConflict)
+		if !now.Before(fromMicros(end)) {
+			return fmt.Errorf("the slot has ended: %w", ErrConflict)
 		}
-		if at := opensAt(fromMicros(created)); now.Before(at) {
+		if at := opensAt(fromMicros(start)); now.Before(at) {
 			return fmt.Errorf("this slot opens to you at %s (better-rated people book first): %w", at.Format(time.RFC3339), ErrConflict)
 		}
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM shift_bookings WHERE shift_id = ? AND released_at IS NULL`), shiftID).Scan(&booked); err != nil {
@@ -240,4 +240,13 @@ func (s *Store) Adherence(ctx context.Context, workspaceID, agentID int64, now t
 		return 0, 0, fmt.Errorf("store: adherence: %w", err)
 	}
 	return booked, attended, nil
+}
+
+// AgentTier reads a person's tier.
+func (s *Store) AgentTier(ctx context.Context, workspaceID, agentID int64) (string, error) {
+	var tier string
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT tier FROM agents WHERE workspace_id = ? AND id = ?`), workspaceID, agentID).Scan(&tier); err != nil {
+		return "", notFound(err, "agent")
+	}
+	return tier, nil
 }

@@ -29,6 +29,7 @@ func (a *API) registerPeople(h func(pattern string, fn handlerFunc)) {
 	h("POST /api/v1/agents/{id}/deactivate", a.authed(a.deactivate))
 	h("POST /api/v1/agents/{id}/reactivate", a.authed(a.reactivate))
 	h("DELETE /api/v1/agents/me/sessions", a.authed(a.signOutEverywhere))
+	a.registerWorkforce(h)
 }
 
 // setupValid answers the setup page: does this link still work?

@@ -26,3 +26,8 @@ CREATE TABLE shift_bookings (
     PRIMARY KEY (shift_id, agent_id)
 );
 CREATE INDEX shift_bookings_agent ON shift_bookings (agent_id, workspace_id);
+
+-- A person's tier (new, standard, trusted) follows from their quality
+-- score with hysteresis (see workforce.NextTier), so it is stored: the
+-- previous tier decides which threshold applies.
+ALTER TABLE agents ADD COLUMN tier TEXT NOT NULL DEFAULT 'standard';

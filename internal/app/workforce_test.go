@@ -1,0 +1,342 @@
+package app_test
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandem-desk/tandem/internal/app"
+)
+
+// quizModule is a module with two questions; the right answers are [[1],[0,2]].
+func quizModule(certifies string) map[string]any {
+	return map[string]any{
+		"title": "Acme Pay basics", "body": "# Refunds\nRefunds take 5 days.", "certifies": certifies,
+		"questions": []map[string]any{
+			{"text": "How long do refunds take?", "choices": []string{"1 day", "5 days", "a month"}, "correct": []int{1}},
+			{"text": "Which are cards?", "choices": []string{"Visa", "IBAN", "Mastercard"}, "correct": []int{0, 2}},
+		},
+		"pass_mark": 1.0, "retake_after_seconds": 3600,
+	}
+}
+
+type moduleJSON struct {
+	ID        int64  `json:"id"`
+	Title     string `json:"title"`
+	Certifies string `json:"certifies"`
+	Questions []struct {
+		Text    string   `json:"text"`
+		Choices []string `json:"choices"`
+		Correct []int    `json:"correct"`
+	} `json:"questions"`
+	Passed    bool       `json:"passed"`
+	LastScore *float64   `json:"last_score"`
+	RetakeAt  *time.Time `json:"retake_at"`
+}
+
+type attemptJSON struct {
+	Score    float64    `json:"score"`
+	Passed   bool       `json:"passed"`
+	RetakeAt *time.Time `json:"retake_at"`
+}
+
+// TestTrainingAndCertification: an admin writes a module; an agent reads
+// it without the answers, fails, must wait for the retake, and a passing
+// attempt grants the skill. A module certifying the workspace makes an
+// uncertified person receive work — on probation: one conversation at a
+// time, each resolved one marked for review, until a supervisor approves.
+func TestTrainingAndCertification(t *testing.T) {
+	e := peopleEnv(t)
+	admin, _ := e.login(t, "admin@acme.test", app.DemoPassword)
+	ana, anaMe := e.login(t, "ana@acme.test", app.DemoPassword)
+
+	e.fails(t, "POST", "/api/v1/training/modules", ana, quizModule("workspace"), http.StatusForbidden, "forbidden")
+	for name, bad := range map[string]func(m map[string]any){
+		"no questions":   func(m map[string]any) { m["questions"] = []any{} },
+		"bad certifies":  func(m map[string]any) { m["certifies"] = "everything" },
+		"pass mark 0":    func(m map[string]any) { m["pass_mark"] = 0 },
+		"pass mark 2":    func(m map[string]any) { m["pass_mark"] = 2 },
+		"wrong index":    func(m map[string]any) { m["questions"].([]map[string]any)[0]["correct"] = []int{7} },
+		"one choice":     func(m map[string]any) { m["questions"].([]map[string]any)[0]["choices"] = []string{"only"} },
+		"no correct":     func(m map[string]any) { m["questions"].([]map[string]any)[0]["correct"] = []int{} },
+		"negative retry": func(m map[string]any) { m["retake_after_seconds"] = -1 },
+	} {
+		m := quizModule("skill:refunds")
+		bad(m)
+		if status, raw := e.do(t, "POST", "/api/v1/training/modules", admin, m); status != http.StatusBadRequest {
+			t.Errorf("%s: status %d %s, want 400", name, status, raw)
+		}
+	}
+	var skillMod moduleJSON
+	e.call(t, "POST", "/api/v1/training/modules", admin, quizModule("skill:refunds"), http.StatusCreated, &skillMod)
+	if len(skillMod.Questions) != 2 || skillMod.Questions[1].Correct == nil {
+		t.Fatalf("admin's view of the module: %+v", skillMod)
+	}
+	// The agent sees the quiz, never the answers.
+	status, raw := e.do(t, "GET", fmt.Sprintf("/api/v1/training/modules/%d", skillMod.ID), ana, nil)
+	if status != http.StatusOK || strings.Contains(string(raw), "correct") {
+		t.Fatalf("agent's view of the module (%d) shows answers: %s", status, raw)
+	}
+	attempts := fmt.Sprintf("/api/v1/training/modules/%d/attempts", skillMod.ID)
+	e.fails(t, "POST", attempts, ana, map[string]any{"answers": [][]int{{1}}}, http.StatusBadRequest, "bad_request")
+	e.fails(t, "POST", attempts, ana, map[string]any{"answers": [][]int{{1}, {9}}}, http.StatusBadRequest, "bad_request")
+	e.fails(t, "POST", attempts, ana, map[string]any{"answers": [][]int{{1}, {0, 0}}}, http.StatusBadRequest, "bad_request")
+	var res attemptJSON
+	e.call(t, "POST", attempts, ana, map[string]any{"answers": [][]int{{1}, {0}}}, http.StatusCreated, &res)
+	if res.Score != 0.5 || res.Passed || res.RetakeAt == nil {
+		t.Fatalf("half right: %+v", res)
+	}
+	e.fails(t, "POST", attempts, ana, map[string]any{"answers": [][]int{{1}, {2, 0}}}, http.StatusConflict, "retake_too_early")
+	// Another workspace's module is not found.
+	e.addWorkspace("globex", 0, "gina@globex.test")
+	gina, _ := e.login(t, "gina@globex.test", "pw")
+	e.fails(t, "GET", fmt.Sprintf("/api/v1/training/modules/%d", skillMod.ID), gina, nil, http.StatusNotFound, "not_found")
+	e.fails(t, "POST", attempts, gina, map[string]any{"answers": [][]int{{1}, {0, 2}}}, http.StatusNotFound, "not_found")
+
+	// A module without a cool-down: Ben fails, retakes at once, passes.
+	noWait := quizModule("workspace")
+	noWait["retake_after_seconds"] = 0
+	var wsMod moduleJSON
+	e.call(t, "POST", "/api/v1/training/modules", admin, noWait, http.StatusCreated, &wsMod)
+	// Chen is made uncertified (an applicant would be): no work until he passes.
+	chen, chenMe := e.login(t, "chen@acme.test", app.DemoPassword)
+	e.call(t, "PUT", fmt.Sprintf("/api/v1/agents/%d", chenMe.ID), admin, map[string]any{"certified_for": []string{}}, http.StatusOK, nil)
+	e.setStatus(t, chen, "available")
+	cust := e.customer(t, "acme")
+	c1 := e.start(t, cust, "t1", "I want to talk to a human please")
+	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c1.ID), cust, map[string]any{}, http.StatusOK, nil)
+	if offers := e.offers(t, chen); len(offers) != 0 {
+		t.Fatalf("an uncertified person got offers: %+v", offers)
+	}
+	wsAttempts := fmt.Sprintf("/api/v1/training/modules/%d/attempts", wsMod.ID)
+	e.call(t, "POST", wsAttempts, chen, map[string]any{"answers": [][]int{{0}, {0, 2}}}, http.StatusCreated, &res)
+	if res.Passed {
+		t.Fatalf("a wrong answer passed: %+v", res)
+	}
+	e.call(t, "POST", wsAttempts, chen, map[string]any{"answers": [][]int{{1}, {2, 0}}}, http.StatusCreated, &res)
+	if !res.Passed || res.Score != 1 {
+		t.Fatalf("all right: %+v", res)
+	}
+	var me struct {
+		Capacity     int      `json:"capacity"`
+		CertifiedFor []string `json:"certified_for"`
+	}
+	e.call(t, "GET", fmt.Sprintf("/api/v1/agents/%d", chenMe.ID), admin, nil, http.StatusOK, &me)
+	if me.Capacity != 1 || len(me.CertifiedFor) != 1 {
+		t.Errorf("after certification (probation): %+v, want capacity 1, certified", me)
+	}
+	// Now certified: the waiting conversation is offered to him.
+	o := e.waitOffer(t, chen, c1.ID)
+	e.call(t, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", o.ID), chen, nil, http.StatusOK, nil)
+	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", c1.ID), chen, nil, http.StatusOK, nil)
+	var reviews struct {
+		Reviews []struct {
+			ConversationID int64  `json:"conversation_id"`
+			AgentID        int64  `json:"agent_id"`
+			Reason         string `json:"reason"`
+		} `json:"reviews"`
+	}
+	e.fails(t, "GET", "/api/v1/reviews", ana, nil, http.StatusForbidden, "forbidden")
+	e.call(t, "GET", "/api/v1/reviews", admin, nil, http.StatusOK, &reviews)
+	if len(reviews.Reviews) != 1 || reviews.Reviews[0].ConversationID != c1.ID || reviews.Reviews[0].Reason != "probation" {
+		t.Errorf("marked for review: %+v", reviews.Reviews)
+	}
+	e.fails(t, "POST", fmt.Sprintf("/api/v1/agents/%d/probation/approve", chenMe.ID), ana, nil, http.StatusForbidden, "forbidden")
+	e.call(t, "POST", fmt.Sprintf("/api/v1/agents/%d/probation/approve", chenMe.ID), admin, nil, http.StatusOK, nil)
+	e.call(t, "GET", fmt.Sprintf("/api/v1/agents/%d", chenMe.ID), admin, nil, http.StatusOK, &me)
+	if me.Capacity != 3 {
+		t.Errorf("capacity after probation: %d, want 3 back", me.Capacity)
+	}
+	e.fails(t, "POST", fmt.Sprintf("/api/v1/agents/%d/probation/approve", chenMe.ID), admin, nil, http.StatusConflict, "conflict")
+
+	var list struct {
+		Modules []moduleJSON `json:"modules"`
+	}
+	e.call(t, "GET", "/api/v1/training/modules", chen, nil, http.StatusOK, &list)
+	if len(list.Modules) != 2 || list.Modules[0].Passed || !list.Modules[1].Passed {
+		t.Errorf("chen's modules: %+v", list.Modules)
+	}
+	_ = anaMe
+}
+
+type earningsJSON struct {
+	Currency string `json:"currency"`
+	Total    int64  `json:"total"`
+	Entries  []struct {
+		Kind           string    `json:"kind"`
+		Amount         int64     `json:"amount"`
+		ConversationID *int64    `json:"conversation_id"`
+		CreatedAt      time.Time `json:"created_at"`
+	} `json:"entries"`
+}
+
+// resolveOne hands a new conversation to agent (available) and resolves it.
+func (e *env) resolveOne(t *testing.T, agentTok, clientID string) conversation {
+	t.Helper()
+	cust := e.customer(t, "acme")
+	c := e.start(t, cust, clientID, "I want to talk to a human please")
+	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c.ID), cust, map[string]any{}, http.StatusOK, nil)
+	o := e.waitOffer(t, agentTok, c.ID)
+	e.call(t, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", o.ID), agentTok, nil, http.StatusOK, nil)
+	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", c.ID), agentTok, nil, http.StatusOK, nil)
+	return c
+}
+
+// TestPayLedger: the pay policy is validated (no negative or fractional
+// money) and only admins set it; a resolve earns its base once — also when
+// resolved again — and a surge while the queue is long; an agent sees only
+// their own earnings; adjustments need a reason; the payout export (JSON
+// and CSV) sums exactly to the ledger.
+func TestPayLedger(t *testing.T) {
+	e := peopleEnv(t)
+	admin, _ := e.login(t, "admin@acme.test", app.DemoPassword)
+	ana, anaMe := e.login(t, "ana@acme.test", app.DemoPassword)
+	ben, benMe := e.login(t, "ben@acme.test", app.DemoPassword)
+	chen, chenMe := e.login(t, "chen@acme.test", app.DemoPassword)
+	e.call(t, "PUT", fmt.Sprintf("/api/v1/agents/%d/role", chenMe.ID), admin, map[string]string{"role": "supervisor"}, http.StatusOK, nil)
+
+	policy := map[string]any{"currency": "EUR", "per_resolved": 250, "per_minute": 0, "surge": []map[string]any{{"queue_at_least": 2, "multiplier": 1.5}}}
+	e.fails(t, "GET", "/api/v1/pay-policy", ana, nil, http.StatusNotFound, "not_found")
+	e.fails(t, "PUT", "/api/v1/pay-policy", chen, policy, http.StatusForbidden, "forbidden")
+	e.fails(t, "PUT", "/api/v1/pay-policy", ana, policy, http.StatusForbidden, "forbidden")
+	for name, body := range map[string]string{
+		"float money":     `{"currency":"EUR","per_resolved":2.5}`,
+		"money as string": `{"currency":"EUR","per_resolved":"250"}`,
+	} {
+		e.fails(t, "PUT", "/api/v1/pay-policy", admin, rawBody(body), http.StatusBadRequest, "invalid_json")
+		_ = name
+	}
+	for _, bad := range []map[string]any{
+		{"currency": "EUR", "per_resolved": -1},
+		{"currency": "euro", "per_resolved": 250},
+		{"currency": "EUR", "per_resolved": 250, "surge": []map[string]any{{"queue_at_least": 2, "multiplier": 0.5}}},
+		{"currency": "EUR", "per_resolved": 250, "surge": []map[string]any{{"multiplier": 2}}},
+		{"currency": "EUR", "per_resolved": 250, "surge": []map[string]any{{"queue_at_least": 2, "multiplier": 1.555}}},
+	} {
+		e.fails(t, "PUT", "/api/v1/pay-policy", admin, bad, http.StatusBadRequest, "bad_request")
+	}
+	e.call(t, "PUT", "/api/v1/pay-policy", admin, policy, http.StatusOK, nil)
+	var got map[string]any
+	e.call(t, "GET", "/api/v1/pay-policy", ana, nil, http.StatusOK, &got)
+	if got["per_resolved"] != float64(250) || got["currency"] != "EUR" {
+		t.Errorf("policy as agents see it: %v", got)
+	}
+
+	// A quiet queue: base only.
+	e.setStatus(t, ana, "available")
+	c1 := e.resolveOne(t, ana, "p1")
+	// Resolving again (a retry) earns nothing more.
+	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", c1.ID), ana, nil, http.StatusOK, nil)
+
+	e.setStatus(t, ana, "away")
+
+	// A long queue: Ben holds a conversation, then two customers wait
+	// (nobody is available) while he resolves it → surge ×1.5.
+	e.setStatus(t, ben, "available")
+	cust := e.customer(t, "acme")
+	c2 := e.start(t, cust, "p2", "I want to talk to a human please")
+	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c2.ID), cust, map[string]any{}, http.StatusOK, nil)
+	o := e.waitOffer(t, ben, c2.ID)
+	e.call(t, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", o.ID), ben, nil, http.StatusOK, nil)
+	e.setStatus(t, ben, "away")
+	for i := range 2 {
+		cust := e.customer(t, "acme")
+		c := e.start(t, cust, fmt.Sprintf("w%d", i), "I want to talk to a human please")
+		e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c.ID), cust, map[string]any{}, http.StatusOK, nil)
+	}
+	var outlook struct {
+		Queued          int     `json:"queued"`
+		SurgeMultiplier float64 `json:"surge_multiplier"`
+	}
+	e.call(t, "GET", "/api/v1/agents/me/outlook", ben, nil, http.StatusOK, &outlook)
+	if outlook.Queued != 2 || outlook.SurgeMultiplier != 1.5 {
+		t.Errorf("outlook with 2 waiting: %+v, want queued 2, surge 1.5", outlook)
+	}
+	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", c2.ID), ben, nil, http.StatusOK, nil)
+
+	var anaEarn, benEarn earningsJSON
+	e.call(t, "GET", "/api/v1/agents/me/earnings", ana, nil, http.StatusOK, &anaEarn)
+	if anaEarn.Currency != "EUR" || anaEarn.Total != 250 || len(anaEarn.Entries) != 1 || anaEarn.Entries[0].Kind != "base" ||
+		anaEarn.Entries[0].ConversationID == nil || *anaEarn.Entries[0].ConversationID != c1.ID {
+		t.Errorf("Ana's earnings: %+v, want one base of 250 for conversation %d", anaEarn, c1.ID)
+	}
+	e.call(t, "GET", "/api/v1/agents/me/earnings", ben, nil, http.StatusOK, &benEarn)
+	if benEarn.Total != 375 || len(benEarn.Entries) != 2 || benEarn.Entries[0].Kind != "base" || benEarn.Entries[1].Kind != "surge" || benEarn.Entries[1].Amount != 125 {
+		t.Errorf("Ben's earnings under surge: %+v, want base 250 + surge 125", benEarn)
+	}
+	// The range filters: nothing before yesterday.
+	var none earningsJSON
+	e.call(t, "GET", "/api/v1/agents/me/earnings?from=2020-01-01&to=2020-02-01", ben, nil, http.StatusOK, &none)
+	if none.Total != 0 || len(none.Entries) != 0 {
+		t.Errorf("earnings of 2020: %+v", none)
+	}
+	e.fails(t, "GET", "/api/v1/agents/me/earnings?from=yesterday", ben, nil, http.StatusBadRequest, "bad_request")
+	e.fails(t, "GET", "/api/v1/agents/me/earnings?from=2020-02-01&to=2020-01-01", ben, nil, http.StatusBadRequest, "bad_request")
+
+	// Adjustments: admins only, with a reason, integer money.
+	adj := map[string]any{"agent_id": anaMe.ID, "amount": -50, "reason": "double-counted call"}
+	e.fails(t, "POST", "/api/v1/ledger/adjustments", chen, adj, http.StatusForbidden, "forbidden")
+	e.fails(t, "POST", "/api/v1/ledger/adjustments", admin, map[string]any{"agent_id": anaMe.ID, "amount": 50}, http.StatusBadRequest, "bad_request")
+	e.fails(t, "POST", "/api/v1/ledger/adjustments", admin, rawBody(fmt.Sprintf(`{"agent_id":%d,"amount":0.5,"reason":"x"}`, anaMe.ID)), http.StatusBadRequest, "invalid_json")
+	e.fails(t, "POST", "/api/v1/ledger/adjustments", admin, map[string]any{"agent_id": 999999, "amount": 50, "reason": "x"}, http.StatusNotFound, "not_found")
+	e.call(t, "POST", "/api/v1/ledger/adjustments", admin, adj, http.StatusCreated, nil)
+	e.call(t, "POST", "/api/v1/ledger/adjustments", admin, map[string]any{"agent_id": benMe.ID, "kind": "bonus", "amount": 1000, "reason": "CSAT 4.9 this month"}, http.StatusCreated, nil)
+
+	// Payouts: JSON and CSV agree with the ledger to the cent.
+	e.fails(t, "GET", "/api/v1/payouts", chen, nil, http.StatusForbidden, "forbidden")
+	e.fails(t, "GET", "/api/v1/payouts?period=2026-13", admin, nil, http.StatusBadRequest, "bad_request")
+	var p struct {
+		Period   string `json:"period"`
+		Currency string `json:"currency"`
+		Total    int64  `json:"total"`
+		Payouts  []struct {
+			AgentID    int64 `json:"agent_id"`
+			Base       int64 `json:"base"`
+			Surge      int64 `json:"surge"`
+			Bonus      int64 `json:"bonus"`
+			Adjustment int64 `json:"adjustment"`
+			Total      int64 `json:"total"`
+		} `json:"payouts"`
+	}
+	e.call(t, "GET", "/api/v1/payouts", admin, nil, http.StatusOK, &p)
+	want := map[int64]int64{anaMe.ID: 200, benMe.ID: 1375}
+	if p.Total != 1575 || p.Currency != "EUR" || len(p.Payouts) != 2 {
+		t.Fatalf("payouts: %+v, want total 1575 EUR over two people", p)
+	}
+	for _, po := range p.Payouts {
+		if po.Total != want[po.AgentID] || po.Base+po.Surge+po.Bonus+po.Adjustment != po.Total {
+			t.Errorf("payout %+v, want total %d", po, want[po.AgentID])
+		}
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/payouts?format=csv&period="+p.Period, nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(res.Body).ReadAll()
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV: %d %v %v", res.StatusCode, err, rows)
+	}
+	var sum int64
+	for _, r := range rows[1 : len(rows)-1] {
+		n, _ := strconv.ParseInt(r[9], 10, 64)
+		sum += n
+	}
+	last := rows[len(rows)-1]
+	if len(rows) != 4 || sum != 1575 || last[3] != "TOTAL" || last[9] != "1575" {
+		t.Errorf("CSV rows %v: persons sum to %d, want 1575 with a TOTAL row", rows, sum)
+	}
+	// The current period has not ended: it cannot be closed; a past one can, once.
+	e.fails(t, "POST", "/api/v1/pay-periods/"+p.Period+"/close", admin, nil, http.StatusConflict, "conflict")
+	e.fails(t, "POST", "/api/v1/pay-periods/2020-01/close", chen, nil, http.StatusForbidden, "forbidden")
+	e.call(t, "POST", "/api/v1/pay-periods/2020-01/close", admin, nil, http.StatusOK, nil)
+	e.fails(t, "POST", "/api/v1/pay-periods/2020-01/close", admin, nil, http.StatusConflict, "conflict")
+	// The currency cannot change under a ledger in EUR.
+	e.fails(t, "PUT", "/api/v1/pay-policy", admin, map[string]any{"currency": "USD", "per_resolved": 250}, http.StatusConflict, "conflict")
+}
