@@ -340,3 +340,104 @@ func TestPayLedger(t *testing.T) {
 	// The currency cannot change under a ledger in EUR.
 	e.fails(t, "PUT", "/api/v1/pay-policy", admin, map[string]any{"currency": "USD", "per_resolved": 250}, http.StatusConflict, "conflict")
 }
+
+type shiftJSON struct {
+	ID         int64     `json:"id"`
+	StartsAt   time.Time `json:"starts_at"`
+	EndsAt     time.Time `json:"ends_at"`
+	Headcount  int       `json:"headcount"`
+	Booked     int       `json:"booked"`
+	Multiplier int64     `json:"multiplier_percent"`
+	BookedByMe bool      `json:"booked_by_me"`
+	BookableAt time.Time `json:"bookable_at"`
+	ReleaseBy  time.Time `json:"release_by"`
+}
+
+// TestShifts: admins open 30-minute slots; agents list, book and release
+// them (until the release deadline; far slots open to better-rated people
+// first); the booked slot's multiplier pays surge, and showing up counts.
+func TestShifts(t *testing.T) {
+	e := peopleEnv(t)
+	admin, _ := e.login(t, "admin@acme.test", app.DemoPassword)
+	ana, _ := e.login(t, "ana@acme.test", app.DemoPassword)
+	ben, _ := e.login(t, "ben@acme.test", app.DemoPassword)
+	now := time.Now().UTC()
+	current := now.Truncate(30 * time.Minute)
+	tomorrow := current.Add(24 * time.Hour)
+	far := current.Add(13*24*time.Hour + 12*time.Hour) // beyond a standard person's horizon (13 days)
+
+	e.fails(t, "POST", "/api/v1/shifts", ana, map[string]any{"starts_at": tomorrow, "headcount": 1}, http.StatusForbidden, "forbidden")
+	for _, bad := range []map[string]any{
+		{"starts_at": tomorrow.Add(10 * time.Minute), "headcount": 1},
+		{"starts_at": tomorrow, "headcount": 0},
+		{"starts_at": tomorrow, "headcount": 1, "multiplier": 0.5},
+		{"starts_at": tomorrow, "headcount": 1, "slots": 1000},
+		{"starts_at": current.Add(-time.Hour), "headcount": 1},
+	} {
+		e.fails(t, "POST", "/api/v1/shifts", admin, bad, http.StatusBadRequest, "bad_request")
+	}
+	var opened struct {
+		Shifts []shiftJSON `json:"shifts"`
+	}
+	e.call(t, "POST", "/api/v1/shifts", admin, map[string]any{"starts_at": tomorrow, "slots": 4, "headcount": 1}, http.StatusCreated, &opened)
+	if len(opened.Shifts) != 4 || !opened.Shifts[3].StartsAt.Equal(tomorrow.Add(90*time.Minute)) || opened.Shifts[0].EndsAt.Sub(opened.Shifts[0].StartsAt) != 30*time.Minute {
+		t.Fatalf("opened %+v", opened.Shifts)
+	}
+	e.fails(t, "POST", "/api/v1/shifts", admin, map[string]any{"starts_at": tomorrow, "headcount": 1}, http.StatusConflict, "conflict")
+	var cur, farSlot struct {
+		Shifts []shiftJSON `json:"shifts"`
+	}
+	// The slot under way and the next one, so that the test does not
+	// depend on which side of a half hour it runs.
+	e.call(t, "POST", "/api/v1/shifts", admin, map[string]any{"starts_at": current, "slots": 2, "headcount": 2, "multiplier": 2}, http.StatusCreated, &cur)
+	e.call(t, "POST", "/api/v1/shifts", admin, map[string]any{"starts_at": far, "headcount": 2}, http.StatusCreated, &farSlot)
+
+	first := opened.Shifts[0]
+	booking := func(id int64) string { return fmt.Sprintf("/api/v1/shifts/%d/booking", id) }
+	var sh shiftJSON
+	e.call(t, "POST", booking(first.ID), ana, nil, http.StatusOK, &sh)
+	if !sh.BookedByMe || sh.Booked != 1 || !sh.ReleaseBy.Equal(first.StartsAt.Add(-2*time.Hour)) {
+		t.Errorf("booked %+v", sh)
+	}
+	e.call(t, "POST", booking(first.ID), ana, nil, http.StatusOK, &sh) // twice: nothing changes
+	e.fails(t, "POST", booking(first.ID), ben, nil, http.StatusConflict, "conflict")
+	e.fails(t, "POST", booking(farSlot.Shifts[0].ID), ben, nil, http.StatusConflict, "conflict")
+	e.fails(t, "POST", booking(999999), ben, nil, http.StatusNotFound, "not_found")
+	e.call(t, "DELETE", booking(first.ID), ana, nil, http.StatusOK, &sh)
+	e.fails(t, "DELETE", booking(first.ID), ana, nil, http.StatusNotFound, "not_found")
+	e.call(t, "POST", booking(first.ID), ben, nil, http.StatusOK, nil)
+
+	var list struct {
+		Shifts []shiftJSON `json:"shifts"`
+	}
+	e.call(t, "GET", "/api/v1/shifts?from="+tomorrow.Format(time.RFC3339)+"&to="+tomorrow.Add(2*time.Hour).Format(time.RFC3339), ben, nil, http.StatusOK, &list)
+	if len(list.Shifts) != 4 || !list.Shifts[0].BookedByMe || list.Shifts[1].BookedByMe {
+		t.Errorf("Ben's view: %+v", list.Shifts)
+	}
+	e.fails(t, "GET", "/api/v1/shifts?from=2026-01-01&to=2027-01-01", ben, nil, http.StatusBadRequest, "bad_request")
+
+	// Ana joins the slot under way (×2) and goes online: her pay doubles.
+	e.call(t, "PUT", "/api/v1/pay-policy", admin, map[string]any{"currency": "EUR", "per_resolved": 300}, http.StatusOK, nil)
+	e.call(t, "POST", booking(cur.Shifts[0].ID), ana, nil, http.StatusOK, nil)
+	e.call(t, "POST", booking(cur.Shifts[1].ID), ana, nil, http.StatusOK, nil)
+	e.fails(t, "DELETE", booking(cur.Shifts[1].ID), ana, nil, http.StatusConflict, "conflict")
+	e.setStatus(t, ana, "available")
+	var outlook struct {
+		SurgeMultiplier float64 `json:"surge_multiplier"`
+		BookedNow       bool    `json:"booked_now"`
+	}
+	e.call(t, "GET", "/api/v1/agents/me/outlook", ana, nil, http.StatusOK, &outlook)
+	if outlook.SurgeMultiplier != 2 || !outlook.BookedNow {
+		t.Errorf("outlook in a ×2 slot: %+v", outlook)
+	}
+	e.resolveOne(t, ana, "s1")
+	var earn earningsJSON
+	e.call(t, "GET", "/api/v1/agents/me/earnings", ana, nil, http.StatusOK, &earn)
+	if earn.Total != 600 || len(earn.Entries) != 2 {
+		t.Errorf("earnings in a ×2 slot: %+v, want 300 + 300", earn)
+	}
+	e.call(t, "GET", "/api/v1/shifts?from="+current.Format(time.RFC3339)+"&to="+current.Add(time.Hour).Format(time.RFC3339), ana, nil, http.StatusOK, &list)
+	if len(list.Shifts) != 2 || !list.Shifts[0].BookedByMe || !list.Shifts[1].BookedByMe {
+		t.Errorf("the slot under way: %+v", list.Shifts)
+	}
+}
