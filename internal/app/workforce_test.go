@@ -441,3 +441,118 @@ func TestShifts(t *testing.T) {
 		t.Errorf("the slot under way: %+v", list.Shifts)
 	}
 }
+
+// TestOpenSignUp: the join page is closed by default; opened with a
+// screening question, an applicant applies, signs in, gets no work, fails
+// and then passes the workspace's quiz and — with auto-accept — is
+// certified and offered work. Without auto-accept an admin decides; a
+// rejected applicant cannot sign in.
+func TestOpenSignUp(t *testing.T) {
+	e := peopleEnv(t)
+	admin, _ := e.login(t, "admin@acme.test", app.DemoPassword)
+	ana, _ := e.login(t, "ana@acme.test", app.DemoPassword)
+	e.fails(t, "GET", "/api/v1/join/acme", "", nil, http.StatusNotFound, "not_found")
+	e.fails(t, "GET", "/api/v1/join/nope", "", nil, http.StatusNotFound, "not_found")
+	apply := map[string]any{"name": "Sam Student", "email": "sam@uni.test", "password": "study hard 42", "languages": []string{"en"},
+		"motivation": "I love helping", "answers": []string{"Evenings"}}
+	e.fails(t, "POST", "/api/v1/join/acme", "", apply, http.StatusNotFound, "not_found")
+	settings := map[string]any{"open": true, "questions": []string{"When can you work?"}, "auto_accept": true}
+	e.fails(t, "PUT", "/api/v1/join-settings", ana, settings, http.StatusForbidden, "forbidden")
+	e.call(t, "PUT", "/api/v1/join-settings", admin, settings, http.StatusOK, nil)
+	var page struct {
+		Name      string   `json:"name"`
+		Questions []string `json:"questions"`
+	}
+	e.call(t, "GET", "/api/v1/join/acme", "", nil, http.StatusOK, &page)
+	if page.Name != "Acme Pay" || len(page.Questions) != 1 {
+		t.Errorf("join page %+v", page)
+	}
+	if status, html := e.do(t, "GET", "/join/acme", "", nil); status != http.StatusOK || !strings.Contains(string(html), "join.js") {
+		t.Errorf("GET /join/acme: %d", status)
+	}
+	for field, v := range map[string]any{"answers": []string{}, "languages": []string{}, "password": "short", "email": "x", "name": ""} {
+		bad := map[string]any{}
+		for k, x := range apply {
+			bad[k] = x
+		}
+		bad[field] = v
+		e.fails(t, "POST", "/api/v1/join/acme", "", bad, http.StatusBadRequest, "bad_request")
+	}
+	var joined struct {
+		Token string `json:"token"`
+		Agent agent  `json:"agent"`
+	}
+	e.call(t, "POST", "/api/v1/join/acme", "", apply, http.StatusCreated, &joined)
+	e.fails(t, "POST", "/api/v1/join/acme", "", apply, http.StatusConflict, "conflict")
+	sam := joined.Token
+	var applicants struct {
+		Applicants []struct {
+			AgentID   int64    `json:"agent_id"`
+			Status    string   `json:"status"`
+			Answers   []string `json:"answers"`
+			Languages []string `json:"languages"`
+			Trained   bool     `json:"trained"`
+		} `json:"applicants"`
+	}
+	e.fails(t, "GET", "/api/v1/applicants", ana, nil, http.StatusForbidden, "forbidden")
+	e.call(t, "GET", "/api/v1/applicants", admin, nil, http.StatusOK, &applicants)
+	if len(applicants.Applicants) != 1 || applicants.Applicants[0].Status != "pending" || applicants.Applicants[0].Answers[0] != "Evenings" || applicants.Applicants[0].Languages[0] != "en" {
+		t.Fatalf("applicants %+v", applicants)
+	}
+	// Signed in, but no work until certified.
+	e.setStatus(t, sam, "available")
+	cust := e.customer(t, "acme")
+	c := e.start(t, cust, "j1", "I want to talk to a human please")
+	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c.ID), cust, map[string]any{}, http.StatusOK, nil)
+	if offers := e.offers(t, sam); len(offers) != 0 {
+		t.Fatalf("an applicant got offers: %+v", offers)
+	}
+	mod := quizModule("workspace")
+	mod["retake_after_seconds"] = 0
+	var m moduleJSON
+	e.call(t, "POST", "/api/v1/training/modules", admin, mod, http.StatusCreated, &m)
+	var res attemptJSON
+	path := fmt.Sprintf("/api/v1/training/modules/%d/attempts", m.ID)
+	e.call(t, "POST", path, sam, map[string]any{"answers": [][]int{{0}, {0}}}, http.StatusCreated, &res)
+	if res.Passed {
+		t.Fatal("a failing attempt passed")
+	}
+	e.call(t, "POST", path, sam, map[string]any{"answers": [][]int{{1}, {0, 2}}}, http.StatusCreated, &res)
+	if !res.Passed {
+		t.Fatal("a passing attempt failed")
+	}
+	e.waitOffer(t, sam, c.ID)
+	e.call(t, "GET", "/api/v1/applicants", admin, nil, http.StatusOK, &applicants)
+	if applicants.Applicants[0].Status != "accepted" || !applicants.Applicants[0].Trained {
+		t.Errorf("after passing with auto-accept: %+v", applicants.Applicants[0])
+	}
+
+	// Without auto-accept: passing waits for the admin.
+	settings["auto_accept"] = false
+	settings["questions"] = []string{}
+	e.call(t, "PUT", "/api/v1/join-settings", admin, settings, http.StatusOK, nil)
+	apply["email"], apply["answers"] = "kim@shop.test", []string{}
+	e.call(t, "POST", "/api/v1/join/acme", "", apply, http.StatusCreated, &joined)
+	kim, kimID := joined.Token, joined.Agent.ID
+	e.call(t, "POST", path, kim, map[string]any{"answers": [][]int{{1}, {0, 2}}}, http.StatusCreated, &res)
+	var full struct {
+		CertifiedFor []string `json:"certified_for"`
+	}
+	e.call(t, "GET", fmt.Sprintf("/api/v1/agents/%d", kimID), admin, nil, http.StatusOK, &full)
+	if !res.Passed || len(full.CertifiedFor) != 0 {
+		t.Errorf("without auto-accept a pass certified: %+v %+v", res, full)
+	}
+	e.fails(t, "POST", fmt.Sprintf("/api/v1/applicants/%d/accept", kimID), ana, nil, http.StatusForbidden, "forbidden")
+	e.call(t, "POST", fmt.Sprintf("/api/v1/applicants/%d/accept", kimID), admin, nil, http.StatusOK, nil)
+	e.call(t, "GET", fmt.Sprintf("/api/v1/agents/%d", kimID), admin, nil, http.StatusOK, &full)
+	if len(full.CertifiedFor) != 1 {
+		t.Errorf("accepted but not certified: %+v", full)
+	}
+	e.fails(t, "POST", fmt.Sprintf("/api/v1/applicants/%d/reject", kimID), admin, nil, http.StatusConflict, "conflict")
+	apply["email"] = "lee@spam.test"
+	e.call(t, "POST", "/api/v1/join/acme", "", apply, http.StatusCreated, &joined)
+	e.call(t, "POST", fmt.Sprintf("/api/v1/applicants/%d/reject", joined.Agent.ID), admin, nil, http.StatusOK, nil)
+	e.fails(t, "GET", "/api/v1/agents/me", joined.Token, nil, http.StatusUnauthorized, "unauthorized")
+	e.fails(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": "lee@spam.test", "password": "study hard 42"}, http.StatusUnauthorized, "unauthorized")
+	e.fails(t, "POST", fmt.Sprintf("/api/v1/applicants/%d/accept", 999999), admin, nil, http.StatusNotFound, "not_found")
+}

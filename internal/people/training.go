@@ -216,7 +216,9 @@ func (s *Service) Attempt(ctx context.Context, a desk.Actor, moduleID int64, ans
 	n := store.NewAttempt{WorkspaceID: a.WorkspaceID, ModuleID: moduleID, AgentID: a.AgentID, Answers: string(raw), Score: score, Passed: passed,
 		RetakeAfter: time.Duration(mod.RetakeAfterSeconds) * time.Second, ExpiresAt: mod.ExpiresAt(now), ProbationReviews: workforce.DefaultProbationReviews}
 	if mod.Certifies == workforce.CertifiesWorkspace {
-		n.GrantWorkspace = true
+		if n.GrantWorkspace, err = s.grantsWorkspace(ctx, a); err != nil {
+			return nil, err
+		}
 	} else {
 		n.GrantSkill = mod.Skill()
 	}
@@ -224,10 +226,11 @@ func (s *Service) Attempt(ctx context.Context, a desk.Actor, moduleID int64, ans
 		return nil, err
 	}
 	res := &AttemptResult{Score: score, Passed: passed}
-	if passed {
+	switch {
+	case passed && (n.GrantWorkspace || n.GrantSkill != ""):
 		res.Grants = mod.Certifies
 		s.desk.Changed(a.WorkspaceID)
-	} else if mod.RetakeAfterSeconds > 0 {
+	case !passed && mod.RetakeAfterSeconds > 0:
 		r := mod.RetakeAt(now)
 		res.RetakeAt = &r
 	}

@@ -135,13 +135,12 @@ type NewAttempt struct {
 func (s *Store) RecordAttempt(ctx context.Context, n NewAttempt, now time.Time) (*Attempt, error) {
 	var out *Attempt
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		agent, err := s.lockAgent(ctx, tx, n.WorkspaceID, n.AgentID)
-		if err != nil {
+		if _, err := s.lockAgent(ctx, tx, n.WorkspaceID, n.AgentID); err != nil {
 			return err
 		}
 		var lastAt sql.NullInt64
 		var lastPassed sql.NullBool
-		err = tx.QueryRowContext(ctx, s.q(`SELECT created_at, passed FROM training_attempts WHERE agent_id = ? AND module_id = ?
+		err := tx.QueryRowContext(ctx, s.q(`SELECT created_at, passed FROM training_attempts WHERE agent_id = ? AND module_id = ?
 			ORDER BY id DESC LIMIT 1`), n.AgentID, n.ModuleID).Scan(&lastAt, &lastPassed)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -161,21 +160,14 @@ func (s *Store) RecordAttempt(ctx context.Context, n NewAttempt, now time.Time) 
 			return nil
 		}
 		if n.GrantWorkspace {
-			var had int
-			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM agent_certifications WHERE agent_id = ? AND workspace_id = ?`),
-				n.AgentID, n.WorkspaceID).Scan(&had); err != nil {
+			if err := s.certifyWithProbation(ctx, tx, n.WorkspaceID, n.AgentID, n.ExpiresAt, n.ProbationReviews, now); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO agent_certifications (agent_id, workspace_id, certified_at, expires_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (agent_id, workspace_id) DO UPDATE SET certified_at = excluded.certified_at, expires_at = excluded.expires_at`),
-				n.AgentID, n.WorkspaceID, micros(now), nullMicros(n.ExpiresAt)); err != nil {
+			// An applicant certified by training is accepted by it
+			// (the caller grants the workspace only when auto-accept is on).
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE applications SET status = ?, decided_at = ? WHERE agent_id = ? AND status = ?`),
+				ApplicationAccepted, micros(now), n.AgentID, ApplicationPending); err != nil {
 				return err
-			}
-			if had == 0 && n.ProbationReviews > 0 && agent.Capacity > 0 {
-				if _, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET probation_reviews = ?, probation_capacity = capacity, capacity = 1
-					WHERE id = ? AND probation_reviews = 0`), n.ProbationReviews, n.AgentID); err != nil {
-					return err
-				}
 			}
 		}
 		if n.GrantSkill != "" {

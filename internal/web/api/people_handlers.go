@@ -6,6 +6,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/desk"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/people"
+	"github.com/tandem-desk/tandem/internal/store"
 )
 
 // Option configures an API beyond its desk.
@@ -30,6 +31,7 @@ func (a *API) registerPeople(h func(pattern string, fn handlerFunc)) {
 	h("POST /api/v1/agents/{id}/reactivate", a.authed(a.reactivate))
 	h("DELETE /api/v1/agents/me/sessions", a.authed(a.signOutEverywhere))
 	a.registerWorkforce(h)
+	a.registerCrowd(h)
 }
 
 // setupValid answers the setup page: does this link still work?
@@ -174,4 +176,83 @@ func (a *API) signOutEverywhere(w http.ResponseWriter, r *http.Request, act desk
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// registerCrowd adds the public join page's endpoints and the applicants'.
+func (a *API) registerCrowd(h func(pattern string, fn handlerFunc)) {
+	h("GET /api/v1/join/{workspace}", a.joinPage)
+	h("POST /api/v1/join/{workspace}", a.apply)
+	h("GET /api/v1/join-settings", a.authed(a.joinSettings))
+	h("PUT /api/v1/join-settings", a.authed(a.setJoinSettings))
+	h("GET /api/v1/applicants", a.authed(a.applicants))
+	h("POST /api/v1/applicants/{id}/accept", a.authed(a.decide(true)))
+	h("POST /api/v1/applicants/{id}/reject", a.authed(a.decide(false)))
+}
+
+func (a *API) joinPage(w http.ResponseWriter, r *http.Request) error {
+	p, err := a.people.JoinPage(r.Context(), r.PathValue("workspace"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (a *API) apply(w http.ResponseWriter, r *http.Request) error {
+	var req people.Apply
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	token, agent, err := a.people.Apply(r.Context(), r.PathValue("workspace"), req)
+	if err != nil {
+		return err
+	}
+	a.signedIn(w, r, http.StatusCreated, token, agent)
+	return nil
+}
+
+func (a *API) joinSettings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	js, err := a.people.JoinSettings(r.Context(), act)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, js)
+	return nil
+}
+
+func (a *API) setJoinSettings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	var req store.JoinSettings
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	js, err := a.people.SetJoinSettings(r.Context(), act, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, js)
+	return nil
+}
+
+func (a *API) applicants(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	list, err := a.people.Applicants(r.Context(), act)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"applicants": list})
+	return nil
+}
+
+func (a *API) decide(accept bool) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		ap, err := a.people.Decide(r.Context(), act, id, accept)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, ap)
+		return nil
+	}
 }

@@ -104,6 +104,7 @@ func Register(mux *http.ServeMux) {
 	welcome := page(mustAsset("pages/welcome.html")) // one-time links: setup, invitations
 	mux.Handle("GET /setup", welcome)
 	mux.Handle("GET /invite/{token}", welcome)
+	mux.Handle("GET /join/{workspace}", page(mustAsset("pages/join.html")))
 
 	widget := mustAsset("widget.js")
 	mux.HandleFunc("GET /widget.js", func(w http.ResponseWriter, r *http.Request) {
