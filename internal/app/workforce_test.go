@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/app"
+	"github.com/tandem-desk/tandem/internal/model"
 )
 
 // quizModule is a module with two questions; the right answers are [[1],[0,2]].
@@ -555,4 +556,73 @@ func TestOpenSignUp(t *testing.T) {
 	e.fails(t, "GET", "/api/v1/agents/me", joined.Token, nil, http.StatusUnauthorized, "unauthorized")
 	e.fails(t, "POST", "/api/v1/auth/login", "", map[string]string{"email": "lee@spam.test", "password": "study hard 42"}, http.StatusUnauthorized, "unauthorized")
 	e.fails(t, "POST", fmt.Sprintf("/api/v1/applicants/%d/accept", 999999), admin, nil, http.StatusNotFound, "not_found")
+}
+
+// TestQualityScore: a person's score is computed from their ratings and
+// offer answers, with its parts and history; they see their own, managers
+// everyone's; another workspace's person is not found.
+func TestQualityScore(t *testing.T) {
+	e := peopleEnv(t)
+	admin, _ := e.login(t, "admin@acme.test", app.DemoPassword)
+	ana, anaMe := e.login(t, "ana@acme.test", app.DemoPassword)
+	ben, _ := e.login(t, "ben@acme.test", app.DemoPassword)
+	e.setStatus(t, ana, "available")
+	for i, stars := range []int{5, 4} {
+		cust := e.customer(t, "acme")
+		c := e.start(t, cust, fmt.Sprintf("q%d", i), "I want to talk to a human please")
+		e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c.ID), cust, map[string]any{}, http.StatusOK, nil)
+		o := e.waitOffer(t, ana, c.ID)
+		e.call(t, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", o.ID), ana, nil, http.StatusOK, nil)
+		e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", c.ID), ana, nil, http.StatusOK, nil)
+		e.rate(t, cust, c.ID, stars, "", http.StatusCreated)
+	}
+	var v struct {
+		Score float64 `json:"score"`
+		Tier  string  `json:"tier"`
+		Parts struct {
+			CSAT       *float64 `json:"csat"`
+			Acceptance *float64 `json:"acceptance"`
+			Adherence  *float64 `json:"adherence"`
+			Ratings    int      `json:"ratings"`
+		} `json:"parts"`
+		History []struct {
+			Score float64 `json:"score"`
+		} `json:"history"`
+	}
+	e.call(t, "GET", "/api/v1/agents/me/score", ana, nil, http.StatusOK, &v)
+	// csat (4.5−1)/4 = 0.875 (weight 0.5), acceptance 1 (0.15): 0.5625/0.65
+	if v.Parts.Ratings != 2 || v.Parts.CSAT == nil || *v.Parts.CSAT != 0.875 || v.Parts.Acceptance == nil || *v.Parts.Acceptance != 1 ||
+		v.Parts.Adherence != nil || v.Score != 0.9038 || v.Tier != "trusted" || len(v.History) != 1 {
+		t.Errorf("Ana's score: %+v", v)
+	}
+	e.fails(t, "GET", fmt.Sprintf("/api/v1/agents/%d/score", anaMe.ID), ben, nil, http.StatusForbidden, "forbidden")
+	e.call(t, "GET", fmt.Sprintf("/api/v1/agents/%d/score", anaMe.ID), admin, nil, http.StatusOK, &v)
+	var all struct {
+		Scores []struct {
+			AgentID int64   `json:"agent_id"`
+			Score   float64 `json:"score"`
+			Tier    string  `json:"tier"`
+		} `json:"scores"`
+	}
+	e.fails(t, "GET", "/api/v1/scores", ben, nil, http.StatusForbidden, "forbidden")
+	e.call(t, "GET", "/api/v1/scores", admin, nil, http.StatusOK, &all)
+	if len(all.Scores) != 4 {
+		t.Errorf("scores: %+v", all.Scores)
+	}
+	// Another workspace's admin: Ana is not found there.
+	e.addWorkspace("globex", 0)
+	ctx := t.Context()
+	ws, err := e.app.Store.WorkspaceBySlug(ctx, "globex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Store.EnsureAgent(ctx, model.Agent{WorkspaceID: ws.ID, Email: "boss@globex.test", Name: "Boss", Role: model.RoleAdmin, PasswordHash: cheapHash(t, "pw")}); err != nil {
+		t.Fatal(err)
+	}
+	boss, _ := e.login(t, "boss@globex.test", "pw")
+	e.fails(t, "GET", fmt.Sprintf("/api/v1/agents/%d/score", anaMe.ID), boss, nil, http.StatusNotFound, "not_found")
+	e.fails(t, "POST", fmt.Sprintf("/api/v1/agents/%d/deactivate", anaMe.ID), boss, nil, http.StatusNotFound, "not_found")
+	e.fails(t, "POST", fmt.Sprintf("/api/v1/applicants/%d/accept", anaMe.ID), boss, nil, http.StatusNotFound, "not_found")
+	e.call(t, "PUT", "/api/v1/pay-policy", boss, map[string]any{"currency": "EUR", "per_resolved": 100}, http.StatusOK, nil)
+	e.fails(t, "POST", "/api/v1/ledger/adjustments", boss, map[string]any{"agent_id": anaMe.ID, "amount": 5, "reason": "x"}, http.StatusNotFound, "not_found")
 }

@@ -3,7 +3,6 @@ package people
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -259,18 +258,28 @@ func (s *Service) ReviewMarks(ctx context.Context, a desk.Actor) ([]*store.Revie
 	return s.store.ReviewMarks(ctx, a.WorkspaceID)
 }
 
-// Run removes expired certifications and skills as they expire, until ctx
-// ends; routing never sees a lapsed grant for longer than sweepEvery.
+// Run removes expired certifications and skills as they expire, and
+// recomputes everyone's quality score every recordEvery, until ctx ends;
+// routing never sees a lapsed grant for longer than sweepEvery. A failed
+// pass is logged and tried again at the next tick.
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
+	var scored time.Time
 	for {
 		touched, err := s.store.ExpireGrants(ctx, s.now())
-		if err != nil && !errors.Is(err, context.Canceled) {
+		if err != nil && ctx.Err() == nil {
 			s.log.Error("expire certifications", "err", err)
 		}
 		for _, ws := range touched {
 			s.desk.Changed(ws)
+		}
+		if time.Since(scored) >= recordEvery {
+			if err := s.recomputeAll(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("quality scores", "err", err)
+			} else {
+				scored = time.Now()
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -163,6 +163,9 @@ func (s *Store) RecordAttempt(ctx context.Context, n NewAttempt, now time.Time) 
 			if err := s.certifyWithProbation(ctx, tx, n.WorkspaceID, n.AgentID, n.ExpiresAt, n.ProbationReviews, now); err != nil {
 				return err
 			}
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET suspended_reason = '' WHERE id = ?`), n.AgentID); err != nil {
+				return err
+			}
 			// An applicant certified by training is accepted by it
 			// (the caller grants the workspace only when auto-accept is on).
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE applications SET status = ?, decided_at = ? WHERE agent_id = ? AND status = ?`),

@@ -34,6 +34,9 @@ func (a *API) registerWorkforce(h func(pattern string, fn handlerFunc)) {
 	h("GET /api/v1/payouts", a.authed(a.payouts))
 	h("GET /api/v1/pay-periods", a.authed(a.payPeriods))
 	h("POST /api/v1/pay-periods/{period}/close", a.authed(a.closePeriod))
+	h("GET /api/v1/agents/me/score", a.authed(a.myScore))
+	h("GET /api/v1/agents/{id}/score", a.authed(a.agentScore))
+	h("GET /api/v1/scores", a.authed(a.scores))
 	h("GET /api/v1/shifts", a.authed(a.shifts))
 	h("POST /api/v1/shifts", a.authed(a.openShifts))
 	h("POST /api/v1/shifts/{id}/booking", a.authed(a.book))
@@ -318,5 +321,36 @@ func (a *API) release(w http.ResponseWriter, r *http.Request, act desk.Actor) er
 		return err
 	}
 	writeJSON(w, http.StatusOK, sh)
+	return nil
+}
+
+func (a *API) myScore(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	v, err := a.people.Score(r.Context(), act, act.AgentID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *API) agentScore(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	v, err := a.people.Score(r.Context(), act, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *API) scores(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	list, err := a.people.Scores(r.Context(), act)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"scores": list})
 	return nil
 }
