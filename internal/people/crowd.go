@@ -110,12 +110,26 @@ func (s *Service) Apply(ctx context.Context, slug string, req Apply) (string, *m
 	return token, agent, err
 }
 
-// JoinSettings returns the workspace's join page settings; admins only.
-func (s *Service) JoinSettings(ctx context.Context, a desk.Actor) (*store.JoinSettings, error) {
-	if err := requireAdmin(a, "configure sign-up"); err != nil {
+// JoinSettingsView is the join page's settings with its address.
+type JoinSettingsView struct {
+	*store.JoinSettings
+	Path string `json:"path"` // /join/{workspace}
+}
+
+// JoinSettings returns the workspace's join page settings; managers read them.
+func (s *Service) JoinSettings(ctx context.Context, a desk.Actor) (*JoinSettingsView, error) {
+	if !a.ManagesPeople() {
+		return nil, fmt.Errorf("only admins and supervisors see sign-up settings: %w", desk.ErrForbidden)
+	}
+	js, err := s.store.JoinSettings(ctx, a.WorkspaceID)
+	if err != nil {
 		return nil, err
 	}
-	return s.store.JoinSettings(ctx, a.WorkspaceID)
+	ws, err := s.store.WorkspaceByID(ctx, a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return &JoinSettingsView{JoinSettings: js, Path: "/join/" + ws.Slug}, nil
 }
 
 // SetJoinSettings opens or closes the join page; admins only.

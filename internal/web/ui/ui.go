@@ -105,6 +105,8 @@ func Register(mux *http.ServeMux) {
 	mux.Handle("GET /setup", welcome)
 	mux.Handle("GET /invite/{token}", welcome)
 	mux.Handle("GET /join/{workspace}", page(mustAsset("pages/join.html")))
+	mux.Handle("GET /agent/me", page(mustAsset("pages/me.html")))
+	mux.Handle("GET /admin/people", page(mustAsset("pages/people.html")))
 
 	widget := mustAsset("widget.js")
 	mux.HandleFunc("GET /widget.js", func(w http.ResponseWriter, r *http.Request) {
