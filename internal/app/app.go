@@ -262,6 +262,9 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 		if info, err = Seed(ctx, a.Store); err != nil {
 			return err
 		}
+		if err := SeedWorkforce(ctx, a.Store, info, time.Now()); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -626,3 +626,42 @@ func TestQualityScore(t *testing.T) {
 	e.call(t, "PUT", "/api/v1/pay-policy", boss, map[string]any{"currency": "EUR", "per_resolved": 100}, http.StatusOK, nil)
 	e.fails(t, "POST", "/api/v1/ledger/adjustments", boss, map[string]any{"agent_id": anaMe.ID, "amount": 5, "reason": "x"}, http.StatusNotFound, "not_found")
 }
+
+// TestSeedWorkforce: the demo's workforce seeds once, however often it
+// runs, and the pages have something to show.
+func TestSeedWorkforce(t *testing.T) {
+	e := peopleEnv(t)
+	now := time.Now()
+	for range 2 {
+		if err := app.SeedWorkforce(t.Context(), e.app.Store, e.info, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin, _ := e.login(t, "admin@acme.test", app.DemoPassword)
+	ana, _ := e.login(t, "ana@acme.test", app.DemoPassword)
+	var mods struct {
+		Modules []moduleJSON `json:"modules"`
+	}
+	e.call(t, "GET", "/api/v1/training/modules", ana, nil, http.StatusOK, &mods)
+	var shifts struct {
+		Shifts []shiftJSON `json:"shifts"`
+	}
+	e.call(t, "GET", "/api/v1/shifts", ana, nil, http.StatusOK, &shifts)
+	var earn earningsJSON
+	e.call(t, "GET", "/api/v1/agents/me/earnings?from="+now.Add(-15*24*time.Hour).Format(time.RFC3339), ana, nil, http.StatusOK, &earn)
+	var p struct {
+		Total int64 `json:"total"`
+	}
+	e.call(t, "GET", "/api/v1/payouts", admin, nil, http.StatusOK, &p)
+	e.call(t, "GET", "/api/v1/join/acme", "", nil, http.StatusOK, nil)
+	if len(mods.Modules) != 2 || len(shifts.Shifts) < 100 || earn.Total <= 1000 || len(earn.Entries) < 30 {
+		t.Errorf("demo workforce: %d modules, %d slots, earnings %d in %d entries", len(mods.Modules), len(shifts.Shifts), earn.Total, len(earn.Entries))
+	}
+	// Answered from the demo module's own key, Ana passes.
+	var res attemptJSON
+	e.call(t, "POST", fmt.Sprintf("/api/v1/training/modules/%d/attempts", mods.Modules[0].ID), ana,
+		map[string]any{"answers": [][]int{{1}, {0, 2}, {1}, {0}, {0}}}, http.StatusCreated, &res)
+	if !res.Passed {
+		t.Errorf("the demo quiz's answers did not pass: %+v", res)
+	}
+}

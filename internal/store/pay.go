@@ -253,3 +253,15 @@ func (s *Store) PayPeriods(ctx context.Context, workspaceID int64) ([]*PayPeriod
 	}
 	return out, rows.Err()
 }
+
+// SeedLedgerEntry appends an entry under a source key unless one with that
+// key exists (the demo's history, written once however often it seeds).
+func (s *Store) SeedLedgerEntry(ctx context.Context, e LedgerEntry, sourceKey string) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO ledger_entries (workspace_id, agent_id, kind, amount, currency, conversation_id, multiplier, reason, source_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING`),
+		e.WorkspaceID, e.AgentID, e.Kind, e.Amount, e.Currency, nullInt64(e.ConversationID), e.Multiplier, e.Reason, sourceKey, micros(e.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("store: seed ledger entry: %w", err)
+	}
+	return nil
+}
