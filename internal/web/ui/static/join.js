@@ -63,7 +63,7 @@
     try {
       const r = await api('POST', '/join/' + encodeURIComponent(slug), body);
       sessionStorage.setItem(TOKEN_KEY, r.token);
-      location.assign('/agent#me');
+      location.assign('/agent/me');
     } catch (ex) {
       fail(ex.message);
     } finally {
