@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/app"
 	"github.com/tandem-desk/tandem/internal/config"
 	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/web/api/apitest"
 )
 
 // waitTimeout bounds every wait for something asynchronous (dispatch, stream frames).
@@ -175,49 +175,19 @@ func (e *env) addWorkspace(slug string, timeout time.Duration, agents ...string)
 // ---- HTTP ----------------------------------------------------------------
 
 // rawBody is sent as is, without JSON encoding.
-type rawBody string
+type rawBody = apitest.Raw
 
 // do sends a request and returns the status and the body. body may be nil
 // (no body), a rawBody, or a value to encode as JSON.
 func (e *env) do(t *testing.T, method, path, token string, body any) (int, []byte) {
 	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case rawBody:
-		r = strings.NewReader(string(b))
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, path, err)
-	}
-	if strings.HasPrefix(path, "/api/v1/") && res.StatusCode != http.StatusNoContent {
-		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	status, hdr, raw := apitest.Do(t, e.srv.Client(), e.srv.URL, method, path, token, body)
+	if strings.HasPrefix(path, "/api/v1/") && status != http.StatusNoContent {
+		if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 			t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
 		}
 	}
-	return res.StatusCode, raw
+	return status, raw
 }
 
 // call sends a request, requires the status want and decodes the JSON
@@ -225,14 +195,7 @@ func (e *env) do(t *testing.T, method, path, token string, body any) (int, []byt
 func (e *env) call(t *testing.T, method, path, token string, body any, want int, out any) {
 	t.Helper()
 	status, raw := e.do(t, method, path, token, body)
-	if status != want {
-		t.Fatalf("%s %s: status %d, want %d; body: %s", method, path, status, want, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
-		}
-	}
+	apitest.Expect(t, method+" "+path, status, want, raw, out)
 }
 
 // apiError is the JSON error body of every failed API call.

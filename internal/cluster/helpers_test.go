@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,6 +27,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/store/storetest"
+	"github.com/tandem-desk/tandem/internal/web/api/apitest"
 )
 
 // wait bounds every wait for something asynchronous.
@@ -297,31 +297,8 @@ var client = &http.Client{Timeout: 10 * time.Second}
 
 // do sends a request to a node; err is a transport error (a killed node).
 func do(n *node, method, path, token string, body any) (int, []byte, error) {
-	var r io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, err
-		}
-		r = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, n.url+path, r)
-	if err != nil {
-		return 0, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	return res.StatusCode, raw, err
+	status, _, raw, err := apitest.Send(client, n.url, method, path, token, body)
+	return status, raw, err
 }
 
 // call sends a request, requires status want and decodes the answer into out.

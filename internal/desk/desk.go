@@ -1,8 +1,9 @@
 // Package desk holds Tandem's use cases: opening a session, starting a
 // conversation, adding a message, handing over to a person, offering,
 // accepting and resolving. Every method takes the calling Actor and checks
-// it against the resource's workspace and owner, so the web layer only maps
-// HTTP to these calls. Engines (assistant, routing) are called from here;
+// it against the resource's workspace and owner; who may call a use case at
+// all (customer, staff, supervisor, admin) is the rule its route declares
+// (web/api/routes.go), so the desk does not check roles again. Engines (assistant, routing) are called from here;
 // persistence goes through the store, signals through the bus.
 package desk
 
@@ -41,12 +42,10 @@ var (
 
 // Actor kinds.
 const (
-	KindCustomer = "customer"
-	KindAgent    = "agent"
-	KindAdmin    = "admin"
-	// KindSupervisor manages people, quality and reports (not settings,
-	// pay or webhooks).
+	KindCustomer   = "customer"
+	KindAgent      = "agent"
 	KindSupervisor = "supervisor"
+	KindAdmin      = "admin"
 )
 
 // Actor is the authenticated caller of a use case.
@@ -58,13 +57,14 @@ type Actor struct {
 	tokenHash   string
 }
 
-// IsStaff reports whether the actor is an agent or an admin.
+// IsStaff reports whether the actor is a staff member: an agent, a
+// supervisor or an admin.
 func (a Actor) IsStaff() bool {
-	return a.Kind == KindAgent || a.Kind == KindAdmin || a.Kind == KindSupervisor
+	return a.Kind == KindAgent || a.Kind == KindSupervisor || a.Kind == KindAdmin
 }
 
 // ManagesPeople reports whether the actor may manage the workspace's
-// people: admins and supervisors.
+// people: supervisors and admins.
 func (a Actor) ManagesPeople() bool { return a.Kind == KindAdmin || a.Kind == KindSupervisor }
 
 // Options configure a Desk.
@@ -198,7 +198,10 @@ type WidgetSession struct {
 // OpenWidgetSession identifies a customer and returns their bearer token.
 // Without an external id the visitor is anonymous. When the workspace has an
 // identity secret, an external id must come with
-// user_hash = hex(HMAC-SHA256(secret, external_id)); the customer is then verified.
+// user_hash = hex(HMAC-SHA256(secret, external_id)); the customer is then
+// verified. Without a secret an external id cannot be verified and the
+// visitor is a new anonymous customer: an unverified session never
+// attaches to an existing customer.
 func (d *Desk) OpenWidgetSession(ctx context.Context, req WidgetSession) (string, *model.Customer, error) {
 	for field, v := range map[string]string{"external_id": req.ExternalID, "name": req.Name, "email": req.Email} {
 		if len(v) > model.MaxNameLen {
@@ -218,15 +221,22 @@ func (d *Desk) OpenWidgetSession(ctx context.Context, req WidgetSession) (string
 	if err := d.checkOrigin(ctx, ws, req.Origin, req.Host); err != nil {
 		return "", nil, err
 	}
-	verified := false
-	if req.ExternalID != "" && ws.IdentitySecret != "" {
-		if !VerifyUserHash(ws.IdentitySecret, req.ExternalID, req.UserHash) {
-			return "", nil, fmt.Errorf("user_hash does not match external_id: %w", ErrUnauthorized)
-		}
+	externalID, verified := req.ExternalID, false
+	switch {
+	case externalID == "":
+	case ws.IdentitySecret == "":
+		// Nothing can prove the page's claim, and attaching the session to
+		// the customer of that external_id would hand anyone their
+		// history. The visitor is a new anonymous customer instead, as an
+		// unauthenticated visitor is in Zendesk or Intercom's messenger.
+		externalID = ""
+	case !VerifyUserHash(ws.IdentitySecret, externalID, req.UserHash):
+		return "", nil, fmt.Errorf("user_hash does not match external_id: %w", ErrUnauthorized)
+	default:
 		verified = true
 	}
 	cust, err := d.store.UpsertCustomer(ctx, model.Customer{
-		WorkspaceID: ws.ID, ExternalID: req.ExternalID, Name: req.Name, Email: req.Email, Locale: req.Locale, Verified: verified,
+		WorkspaceID: ws.ID, ExternalID: externalID, Name: req.Name, Email: req.Email, Locale: req.Locale, Verified: verified,
 	})
 	if err != nil {
 		return "", nil, err
@@ -371,26 +381,13 @@ func (d *Desk) Authenticate(ctx context.Context, token string) (Actor, error) {
 	return a, nil
 }
 
-func requireStaff(a Actor) error {
-	if !a.IsStaff() {
-		return fmt.Errorf("staff only: %w", ErrForbidden)
-	}
-	return nil
-}
-
 // Me returns the calling staff member.
 func (d *Desk) Me(ctx context.Context, a Actor) (*model.Agent, error) {
-	if err := requireStaff(a); err != nil {
-		return nil, err
-	}
 	return d.store.AgentByID(ctx, a.WorkspaceID, a.AgentID)
 }
 
 // Agents lists the workspace's staff.
 func (d *Desk) Agents(ctx context.Context, a Actor) ([]*model.Agent, error) {
-	if err := requireStaff(a); err != nil {
-		return nil, err
-	}
 	list, err := d.store.Agents(ctx, a.WorkspaceID)
 	if err != nil {
 		return nil, err
@@ -401,9 +398,6 @@ func (d *Desk) Agents(ctx context.Context, a Actor) ([]*model.Agent, error) {
 // SetStatus changes the calling agent's status. Going available triggers
 // dispatch; leaving gives pending offers back to the queue.
 func (d *Desk) SetStatus(ctx context.Context, a Actor, status model.AgentStatus) (*model.Agent, error) {
-	if err := requireStaff(a); err != nil {
-		return nil, err
-	}
 	if !status.Valid() {
 		return nil, model.Invalid("status", "must be available, away or offline")
 	}
@@ -468,9 +462,6 @@ func (d *Desk) policy(ws *model.Workspace) triage.Policy {
 // Triage reads a message as the assistant would, under the caller's
 // workspace policy. Staff only: it shows how the model sees things.
 func (d *Desk) Triage(ctx context.Context, a Actor, text, locale string) (triage.Result, error) {
-	if err := requireStaff(a); err != nil {
-		return triage.Result{}, err
-	}
 	if err := model.ValidateBody(text); err != nil {
 		return triage.Result{}, model.Invalid("text", "%s", strings.TrimPrefix(err.Error(), "body: "))
 	}

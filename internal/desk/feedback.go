@@ -2,7 +2,6 @@ package desk
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/tandem-desk/tandem/internal/assistant"
 	"github.com/tandem-desk/tandem/internal/model"
@@ -14,9 +13,6 @@ import (
 // person at once, with the reason not_helpful. Saying yes again changes
 // nothing; yes while people have the conversation is a conflict.
 func (d *Desk) Feedback(ctx context.Context, a Actor, id int64, helpful bool, messageID int64) (*model.Conversation, error) {
-	if a.Kind != KindCustomer {
-		return nil, fmt.Errorf("feedback comes from the customer: %w", ErrForbidden)
-	}
 	conv, err := d.conversationFor(ctx, a, id)
 	if err != nil {
 		return nil, err

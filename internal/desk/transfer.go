@@ -67,9 +67,6 @@ func inLanguage(texts map[string]string, conv *model.Conversation) string {
 // customer is told in the transcript; an optional note goes to the next
 // person as an internal note.
 func (d *Desk) Transfer(ctx context.Context, a Actor, id int64, req TransferRequest) (*TransferResult, error) {
-	if err := requireStaff(a); err != nil {
-		return nil, err
-	}
 	if req.ToQueue == (req.AgentID != 0) {
 		return nil, model.Invalid("to", `give either "to":"queue" or an "agent_id"`)
 	}

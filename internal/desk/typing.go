@@ -315,7 +315,7 @@ func (f *TypingFeed) visible(n TypingNotice) bool {
 		return n.CustomerID == a.CustomerID && n.AuthorKind != model.AuthorCustomer
 	case KindAgent:
 		return n.AssigneeID == a.AgentID && !(n.AuthorKind == model.AuthorAgent && n.AuthorID == a.AgentID)
-	case KindAdmin, KindSupervisor:
+	case KindSupervisor, KindAdmin:
 		return !(n.AuthorKind == model.AuthorAgent && n.AuthorID == a.AgentID)
 	}
 	return false

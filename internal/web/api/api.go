@@ -52,56 +52,8 @@ func New(d *desk.Desk, log *slog.Logger, opts ...Option) *API {
 // handlerFunc is an HTTP handler that returns its error; serve maps it.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// Register adds the API's routes to mux.
-func (a *API) Register(mux *http.ServeMux) {
-	h := func(pattern string, fn handlerFunc) { mux.Handle(pattern, a.serve(fn)) }
-	mux.Handle("OPTIONS /api/v1/", a.serve(func(w http.ResponseWriter, r *http.Request) error {
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	}))
-	h("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) error {
-		w.Header().Set("Content-Type", "application/json")
-		_, err := w.Write(openAPI)
-		return err
-	})
-	h("POST /api/v1/widget/session", a.widgetSession)
-	h("POST /api/v1/auth/login", a.login)
-	h("POST /api/v1/auth/logout", a.authed(a.logout))
-	h("GET /api/v1/agents/me", a.authed(a.me))
-	h("PUT /api/v1/agents/me/status", a.authed(a.setStatus))
-	h("GET /api/v1/agents", a.authed(a.agents))
-	h("POST /api/v1/conversations", a.authed(a.createConversation))
-	h("GET /api/v1/conversations", a.authed(a.listConversations))
-	h("GET /api/v1/conversations/{id}", a.authed(a.getConversation))
-	h("GET /api/v1/conversations/{id}/messages", a.authed(a.listMessages))
-	h("POST /api/v1/conversations/{id}/messages", a.authed(a.postMessage))
-	h("POST /api/v1/conversations/{id}/handoff", a.authed(a.handoff))
-	h("POST /api/v1/conversations/{id}/resolve", a.authed(a.resolve))
-	h("GET /api/v1/offers", a.authed(a.offers))
-	h("POST /api/v1/offers/{id}/accept", a.authed(a.acceptOffer))
-	h("POST /api/v1/offers/{id}/decline", a.authed(a.declineOffer))
-	h("GET /api/v1/stream", a.stream)
-	h("POST /api/v1/triage", a.authed(a.triage))
-	a.registerRouting(h)
-	a.registerAssistant(h)
-	a.registerAdmin(h)
-	a.registerWorkspace(h)
-	a.registerPeople(h)
-	h("GET /api/v1/webhooks", a.authed(a.listWebhooks))
-	h("POST /api/v1/webhooks", a.authed(a.createWebhook))
-	h("GET /api/v1/webhooks/{id}", a.authed(a.getWebhook))
-	h("PATCH /api/v1/webhooks/{id}", a.authed(a.updateWebhook))
-	h("DELETE /api/v1/webhooks/{id}", a.authed(a.deleteWebhook))
-	h("POST /api/v1/webhooks/{id}/rotate-secret", a.authed(a.rotateWebhookSecret))
-	h("POST /api/v1/webhooks/{id}/test", a.authed(a.testWebhook))
-	h("GET /api/v1/webhooks/{id}/deliveries", a.authed(a.webhookDeliveries))
-	h("POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry", a.authed(a.retryWebhookDelivery))
-	h("/api/v1/", func(w http.ResponseWriter, r *http.Request) error {
-		return errNotFoundRoute
-	})
-}
-
-// serve adapts a handlerFunc: CORS headers, then the error mapping.
+// serve adapts a handlerFunc: CORS headers, the text every route refuses
+// (checkText), then the error mapping.
 func (a *API) serve(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The widget runs on customers' sites and authenticates with a
@@ -111,7 +63,11 @@ func (a *API) serve(fn handlerFunc) http.Handler {
 		hdr.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
 		hdr.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
 		hdr.Set("Access-Control-Max-Age", "600")
-		if err := fn(w, r); err != nil {
+		err := checkText(w, r)
+		if err == nil {
+			err = fn(w, r)
+		}
+		if err != nil {
 			a.writeError(w, r, err)
 		}
 	})
@@ -237,11 +193,15 @@ func queryInt(r *http.Request, name string) (int64, error) {
 	return n, nil
 }
 
-// actor authenticates the request: a bearer token, or the session cookie.
-// A cookie is ambient authority, so an unsafe request carrying only a cookie
-// must come from the same origin.
-func (a *API) actor(r *http.Request) (desk.Actor, error) {
+// actor authenticates the request: a bearer token, the ?token= query
+// parameter where the route accepts it (the WebSocket stream), or the
+// session cookie. A cookie is ambient authority, so an unsafe request
+// carrying only a cookie must come from the same origin.
+func (a *API) actor(r *http.Request, queryToken bool) (desk.Actor, error) {
 	token, fromCookie := bearer(r), false
+	if token == "" && queryToken {
+		token = r.URL.Query().Get("token")
+	}
 	if token == "" {
 		if c, err := r.Cookie(SessionCookie); err == nil {
 			token, fromCookie = c.Value, true
@@ -261,19 +221,4 @@ func bearer(r *http.Request) string {
 		return strings.TrimSpace(h[7:])
 	}
 	return ""
-}
-
-// authedFunc is a handler that needs the authenticated caller.
-type authedFunc func(w http.ResponseWriter, r *http.Request, act desk.Actor) error
-
-// authed authenticates the request before fn runs; an unauthenticated
-// request never reaches a handler that needs a caller.
-func (a *API) authed(fn authedFunc) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		act, err := a.actor(r)
-		if err != nil {
-			return err
-		}
-		return fn(w, r, act)
-	}
 }

@@ -7,27 +7,6 @@ import (
 	"github.com/tandem-desk/tandem/internal/model"
 )
 
-// registerAssistant adds the knowledge base, actions, assistant settings,
-// customer feedback and copilot routes.
-func (a *API) registerAssistant(h func(pattern string, fn handlerFunc)) {
-	h("GET /api/v1/articles", a.authed(a.listArticles))
-	h("POST /api/v1/articles", a.authed(a.createArticle))
-	h("GET /api/v1/articles/{id}", a.authed(a.getArticle))
-	h("PUT /api/v1/articles/{id}", a.authed(a.updateArticle))
-	h("DELETE /api/v1/articles/{id}", a.authed(a.deleteArticle))
-	h("GET /api/v1/intents", a.authed(a.listIntents))
-	h("GET /api/v1/actions", a.authed(a.listActions))
-	h("POST /api/v1/actions", a.authed(a.createAction))
-	h("GET /api/v1/actions/{id}", a.authed(a.getAction))
-	h("PUT /api/v1/actions/{id}", a.authed(a.updateAction))
-	h("DELETE /api/v1/actions/{id}", a.authed(a.deleteAction))
-	h("GET /api/v1/settings/conversation", a.authed(a.getAssistantSettings))
-	h("PUT /api/v1/settings/conversation", a.authed(a.putAssistantSettings))
-	h("GET /api/v1/stats/assistant", a.authed(a.assistantStats))
-	h("POST /api/v1/conversations/{id}/feedback", a.authed(a.feedback))
-	h("GET /api/v1/conversations/{id}/copilot", a.authed(a.copilot))
-}
-
 type articleRequest struct {
 	Title     string   `json:"title"`
 	Body      string   `json:"body"`

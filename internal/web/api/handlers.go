@@ -42,6 +42,9 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	if req.Email == "" || req.Password == "" {
+		return badRequest("email and password are required")
+	}
 	token, agent, err := a.desk.Login(r.Context(), req.Email, req.Password, clientAddr(r))
 	if err != nil {
 		return err

@@ -94,3 +94,42 @@ func TestUnknownEndpointIsAJSONNotFound(t *testing.T) {
 		t.Fatalf("status %d, body %+v, err %v", res.StatusCode, body, err)
 	}
 }
+
+// TestOpenAPISaysWhoMayCall: the route table and the document list the
+// same operations, and each operation's x-tandem-access is its route's rule.
+func TestOpenAPISaysWhoMayCall(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	inTable := map[string]bool{}
+	for _, rt := range api.RouteTable() {
+		inTable[rt.Pattern] = true
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if p := strings.ToUpper(method) + " /api/v1" + path; method != "parameters" && !inTable[p] {
+				t.Errorf("openapi.json documents %s, which is not in the route table", p)
+			}
+		}
+	}
+	for _, rt := range api.RouteTable() {
+		method, path, ok := strings.Cut(rt.Pattern, " ")
+		if !ok || method == "OPTIONS" || path == "/api/v1/openapi.json" {
+			continue // the catch-all, CORS preflight, the document itself
+		}
+		raw, ok := doc.Paths[strings.TrimPrefix(path, "/api/v1")][strings.ToLower(method)]
+		if !ok {
+			t.Errorf("%s is not in openapi.json", rt.Pattern)
+			continue
+		}
+		var op struct {
+			Access string `json:"x-tandem-access"`
+		}
+		if err := json.Unmarshal(raw, &op); err != nil || op.Access != rt.Who {
+			t.Errorf("%s: openapi.json says x-tandem-access %q (%v), the route table %q", rt.Pattern, op.Access, err, rt.Who)
+		}
+	}
+}

@@ -16,22 +16,50 @@ type Option func(*API)
 // roles, deactivation) through p.
 func WithPeople(p *people.Service) Option { return func(a *API) { a.people = p } }
 
-// registerPeople adds the people endpoints when a people service is set.
-func (a *API) registerPeople(h func(pattern string, fn handlerFunc)) {
-	if a.people == nil {
-		return
+// workforceRoutes are the workforce's routes (docs/workforce.md), with who
+// may call each. Deactivation comes last: the route-table test calls the
+// routes in order as an agent who must still be active for the others.
+func (a *API) workforceRoutes() []route {
+	return []route{
+		{"GET /api/v1/setup/{token}", public(a.setupValid)},
+		{"POST /api/v1/setup", public(a.setup)},
+		{"POST /api/v1/invitations/{token}/accept", public(a.acceptInvitation)},
+		{"GET /api/v1/join/{workspace}", public(a.joinPage)},
+		{"POST /api/v1/join/{workspace}", public(a.apply)},
+		{"DELETE /api/v1/agents/me/sessions", staff(a.signOutEverywhere)},
+		{"GET /api/v1/agents/me/earnings", staff(a.earnings)},
+		{"GET /api/v1/agents/me/outlook", staff(a.outlook)},
+		{"GET /api/v1/agents/me/score", staff(a.myScore)},
+		{"GET /api/v1/training/modules", staff(a.modules)},
+		{"GET /api/v1/training/modules/{id}", staff(a.module)},
+		{"POST /api/v1/training/modules/{id}/attempts", staff(a.attempt)},
+		{"GET /api/v1/pay-policy", staff(a.payPolicy)},
+		{"GET /api/v1/shifts", staff(a.shifts)},
+		{"POST /api/v1/shifts/{id}/booking", staff(a.book)},
+		{"DELETE /api/v1/shifts/{id}/booking", staff(a.release)},
+		{"GET /api/v1/invitations", supervisor(a.invitations)},
+		{"POST /api/v1/invitations", supervisor(a.invite)},
+		{"POST /api/v1/training/modules", supervisor(a.createModule)},
+		{"PUT /api/v1/training/modules/{id}", supervisor(a.updateModule)},
+		{"POST /api/v1/agents/{id}/probation/approve", supervisor(a.approveProbation)},
+		{"GET /api/v1/agents/{id}/score", supervisor(a.agentScore)},
+		{"GET /api/v1/scores", supervisor(a.scores)},
+		{"GET /api/v1/reviews", supervisor(a.reviews)},
+		{"POST /api/v1/shifts", supervisor(a.openShifts)},
+		{"GET /api/v1/join-settings", supervisor(a.joinSettings)},
+		{"GET /api/v1/applicants", supervisor(a.applicants)},
+		{"POST /api/v1/applicants/{id}/accept", supervisor(a.decide(true))},
+		{"POST /api/v1/applicants/{id}/reject", supervisor(a.decide(false))},
+		{"PUT /api/v1/join-settings", admin(a.setJoinSettings)},
+		{"PUT /api/v1/pay-policy", admin(a.setPayPolicy)},
+		{"POST /api/v1/ledger/adjustments", admin(a.adjust)},
+		{"GET /api/v1/payouts", admin(a.payouts)},
+		{"GET /api/v1/pay-periods", admin(a.payPeriods)},
+		{"POST /api/v1/pay-periods/{period}/close", admin(a.closePeriod)},
+		{"PUT /api/v1/agents/{id}/role", admin(a.setRole)},
+		{"POST /api/v1/agents/{id}/reactivate", admin(a.reactivate)},
+		{"POST /api/v1/agents/{id}/deactivate", supervisor(a.deactivate)},
 	}
-	h("GET /api/v1/setup/{token}", a.setupValid)
-	h("POST /api/v1/setup", a.setup)
-	h("POST /api/v1/invitations", a.authed(a.invite))
-	h("GET /api/v1/invitations", a.authed(a.invitations))
-	h("POST /api/v1/invitations/{token}/accept", a.acceptInvitation)
-	h("PUT /api/v1/agents/{id}/role", a.authed(a.setRole))
-	h("POST /api/v1/agents/{id}/deactivate", a.authed(a.deactivate))
-	h("POST /api/v1/agents/{id}/reactivate", a.authed(a.reactivate))
-	h("DELETE /api/v1/agents/me/sessions", a.authed(a.signOutEverywhere))
-	a.registerWorkforce(h)
-	a.registerCrowd(h)
 }
 
 // setupValid answers the setup page: does this link still work?
@@ -176,17 +204,6 @@ func (a *API) signOutEverywhere(w http.ResponseWriter, r *http.Request, act desk
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// registerCrowd adds the public join page's endpoints and the applicants'.
-func (a *API) registerCrowd(h func(pattern string, fn handlerFunc)) {
-	h("GET /api/v1/join/{workspace}", a.joinPage)
-	h("POST /api/v1/join/{workspace}", a.apply)
-	h("GET /api/v1/join-settings", a.authed(a.joinSettings))
-	h("PUT /api/v1/join-settings", a.authed(a.setJoinSettings))
-	h("GET /api/v1/applicants", a.authed(a.applicants))
-	h("POST /api/v1/applicants/{id}/accept", a.authed(a.decide(true)))
-	h("POST /api/v1/applicants/{id}/reject", a.authed(a.decide(false)))
 }
 
 func (a *API) joinPage(w http.ResponseWriter, r *http.Request) error {

@@ -8,19 +8,6 @@ import (
 	"github.com/tandem-desk/tandem/internal/model"
 )
 
-// registerRouting adds routing's endpoints: the workspace's routing
-// settings, agents' routing profiles, the live queue, follow-up emails, and
-// how far this node's dispatcher has got.
-func (a *API) registerRouting(h func(string, handlerFunc)) {
-	h("GET /api/v1/settings/routing", a.authed(a.routingSettings))
-	h("PUT /api/v1/settings/routing", a.authed(a.setRoutingSettings))
-	h("GET /api/v1/agents/{id}", a.authed(a.agent))
-	h("PUT /api/v1/agents/{id}", a.authed(a.updateAgent))
-	h("GET /api/v1/queue", a.authed(a.queue))
-	h("POST /api/v1/conversations/{id}/follow-up", a.authed(a.followUp))
-	h("GET /api/v1/dispatch/passes", a.authed(a.dispatchPasses))
-}
-
 // dispatchPasses serves GET /api/v1/dispatch/passes: this node's dispatch
 // pass counters (see desk.DispatchPasses), so that a caller can tell when
 // the node's dispatcher has caught up.

@@ -7,19 +7,6 @@ import (
 	"github.com/tandem-desk/tandem/internal/desk"
 )
 
-// registerAdmin adds the admin console's routes: the live overview, the
-// workspace and assistant settings, the identity secret, and the
-// customers' ratings.
-func (a *API) registerAdmin(h func(pattern string, fn handlerFunc)) {
-	h("GET /api/v1/stats/overview", a.authed(a.overview))
-	h("GET /api/v1/settings/workspace", a.authed(a.getWorkspaceSettings))
-	h("PUT /api/v1/settings/workspace", a.authed(a.putWorkspaceSettings))
-	h("POST /api/v1/settings/identity-secret/rotate", a.authed(a.rotateIdentitySecret))
-	h("GET /api/v1/settings/assistant", a.authed(a.getAssistantPolicy))
-	h("PUT /api/v1/settings/assistant", a.authed(a.putAssistantPolicy))
-	h("POST /api/v1/conversations/{id}/csat", a.authed(a.csat))
-}
-
 func (a *API) getWorkspaceSettings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	s, err := a.desk.WorkspaceSettings(r.Context(), act)
 	if err != nil {

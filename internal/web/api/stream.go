@@ -8,6 +8,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/tandem-desk/tandem/internal/desk"
 	"github.com/tandem-desk/tandem/internal/model"
 )
 
@@ -29,23 +30,14 @@ const (
 // stream serves GET /api/v1/stream. The event log in the database is the
 // truth; the bus only says "look again". So a client that reconnects with
 // ?after=SEQ gets exactly the events after SEQ — no gap, no duplicate —
-// whichever node it reconnects to.
-func (a *API) stream(w http.ResponseWriter, r *http.Request) error {
-	token := bearer(r)
-	if token == "" {
-		token = r.URL.Query().Get("token")
-	}
+// whichever node it reconnects to. The route takes the token as ?token=
+// too (routes.go): browsers cannot set headers on a WebSocket.
+func (a *API) stream(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	opts := &websocket.AcceptOptions{}
-	if token != "" {
+	if bearer(r) != "" || r.URL.Query().Get("token") != "" {
 		// Bearer tokens are not ambient authority: any site may hold the widget.
 		opts.OriginPatterns = []string{"*"}
-	} else if c, err := r.Cookie(SessionCookie); err == nil {
-		token = c.Value // cookie: the library's same-origin check applies
-	}
-	act, err := a.desk.Authenticate(r.Context(), token)
-	if err != nil {
-		return err
-	}
+	} // else a cookie: the library's same-origin check applies
 	after, err := queryInt(r, "after")
 	if err != nil {
 		return err

@@ -14,35 +14,6 @@ import (
 	"github.com/tandem-desk/tandem/internal/workforce"
 )
 
-// registerWorkforce adds training, pay and shift endpoints.
-func (a *API) registerWorkforce(h func(pattern string, fn handlerFunc)) {
-	if a.people == nil {
-		return
-	}
-	h("GET /api/v1/training/modules", a.authed(a.modules))
-	h("POST /api/v1/training/modules", a.authed(a.createModule))
-	h("GET /api/v1/training/modules/{id}", a.authed(a.module))
-	h("PUT /api/v1/training/modules/{id}", a.authed(a.updateModule))
-	h("POST /api/v1/training/modules/{id}/attempts", a.authed(a.attempt))
-	h("POST /api/v1/agents/{id}/probation/approve", a.authed(a.approveProbation))
-	h("GET /api/v1/reviews", a.authed(a.reviews))
-	h("GET /api/v1/pay-policy", a.authed(a.payPolicy))
-	h("PUT /api/v1/pay-policy", a.authed(a.setPayPolicy))
-	h("GET /api/v1/agents/me/earnings", a.authed(a.earnings))
-	h("GET /api/v1/agents/me/outlook", a.authed(a.outlook))
-	h("POST /api/v1/ledger/adjustments", a.authed(a.adjust))
-	h("GET /api/v1/payouts", a.authed(a.payouts))
-	h("GET /api/v1/pay-periods", a.authed(a.payPeriods))
-	h("POST /api/v1/pay-periods/{period}/close", a.authed(a.closePeriod))
-	h("GET /api/v1/agents/me/score", a.authed(a.myScore))
-	h("GET /api/v1/agents/{id}/score", a.authed(a.agentScore))
-	h("GET /api/v1/scores", a.authed(a.scores))
-	h("GET /api/v1/shifts", a.authed(a.shifts))
-	h("POST /api/v1/shifts", a.authed(a.openShifts))
-	h("POST /api/v1/shifts/{id}/booking", a.authed(a.book))
-	h("DELETE /api/v1/shifts/{id}/booking", a.authed(a.release))
-}
-
 func (a *API) modules(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	list, err := a.people.Modules(r.Context(), act)
 	if err != nil {

@@ -7,19 +7,6 @@ import (
 	"github.com/tandem-desk/tandem/internal/model"
 )
 
-// registerWorkspace adds the agent workspace's routes: canned replies,
-// conversation tags, transfers and typing indicators.
-func (a *API) registerWorkspace(h func(pattern string, fn handlerFunc)) {
-	h("GET /api/v1/canned-replies", a.authed(a.listCannedReplies))
-	h("POST /api/v1/canned-replies", a.authed(a.createCannedReply))
-	h("GET /api/v1/canned-replies/{id}", a.authed(a.getCannedReply))
-	h("PUT /api/v1/canned-replies/{id}", a.authed(a.updateCannedReply))
-	h("DELETE /api/v1/canned-replies/{id}", a.authed(a.deleteCannedReply))
-	h("PUT /api/v1/conversations/{id}/tags", a.authed(a.setTags))
-	h("POST /api/v1/conversations/{id}/transfer", a.authed(a.transfer))
-	h("POST /api/v1/conversations/{id}/typing", a.authed(a.typing))
-}
-
 type cannedRequest struct {
 	Shortcut string `json:"shortcut"`
 	Title    string `json:"title"`

@@ -1158,7 +1158,7 @@
     $('canned').hidden = false;
     $('compose-body').setAttribute('aria-expanded', 'true');
     $('canned-open').setAttribute('aria-expanded', 'true');
-    $('canned-manage').hidden = !(me && me.role === 'admin');
+    $('canned-manage').hidden = !(me && (me.role === 'admin' || me.role === 'supervisor'));
     if (!cannedList) {
       $('canned-list').replaceChildren(h('li', { class: 'muted' }, 'Loading…'));
       try {
