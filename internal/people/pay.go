@@ -15,19 +15,9 @@ import (
 	"github.com/tandem-desk/tandem/internal/workforce"
 )
 
-func requireAdmin(a desk.Actor, what string) error {
-	if a.Kind != desk.KindAdmin {
-		return fmt.Errorf("only admins %s: %w", what, desk.ErrForbidden)
-	}
-	return nil
-}
-
 // PayPolicy returns the workspace's pay policy; every staff member may
 // read it (agents see what they earn). ErrNotFound when none is set.
 func (s *Service) PayPolicy(ctx context.Context, a desk.Actor) (*workforce.PayPolicy, error) {
-	if !a.IsStaff() {
-		return nil, fmt.Errorf("staff only: %w", desk.ErrForbidden)
-	}
 	return s.policy(ctx, a.WorkspaceID)
 }
 
@@ -45,9 +35,6 @@ func (s *Service) policy(ctx context.Context, workspaceID int64) (*workforce.Pay
 
 // SetPayPolicy replaces the workspace's pay policy; admins only.
 func (s *Service) SetPayPolicy(ctx context.Context, a desk.Actor, p workforce.PayPolicy) (*workforce.PayPolicy, error) {
-	if err := requireAdmin(a, "change pay"); err != nil {
-		return nil, err
-	}
 	if p.Surge == nil {
 		p.Surge = []workforce.SurgeRule{}
 	}
@@ -75,9 +62,6 @@ type Earnings struct {
 
 // MyEarnings returns the caller's own ledger entries in [from, to).
 func (s *Service) MyEarnings(ctx context.Context, a desk.Actor, from, to time.Time) (*Earnings, error) {
-	if !a.IsStaff() {
-		return nil, fmt.Errorf("staff only: %w", desk.ErrForbidden)
-	}
 	if !from.Before(to) {
 		return nil, model.Invalid("from", "must be before to")
 	}
@@ -112,9 +96,6 @@ type Adjustment struct {
 // Adjust appends a manual entry with its reason; admins only. A correction
 // is a negative adjustment, never an edit.
 func (s *Service) Adjust(ctx context.Context, a desk.Actor, adj Adjustment) (*store.LedgerEntry, error) {
-	if err := requireAdmin(a, "change pay"); err != nil {
-		return nil, err
-	}
 	if adj.Kind == "" {
 		adj.Kind = workforce.KindAdjustment
 	}
@@ -169,9 +150,6 @@ type Payouts struct {
 
 // Payouts sums a period's ledger per person; admins only.
 func (s *Service) Payouts(ctx context.Context, a desk.Actor, period string) (*Payouts, error) {
-	if err := requireAdmin(a, "see payouts"); err != nil {
-		return nil, err
-	}
 	if period == "" {
 		period = workforce.PeriodOf(s.now()).Name
 	}
@@ -232,9 +210,6 @@ func (s *Service) Payouts(ctx context.Context, a desk.Actor, period string) (*Pa
 
 // ClosePeriod closes a pay period that has ended; admins only.
 func (s *Service) ClosePeriod(ctx context.Context, a desk.Actor, period string) (*store.PayPeriod, error) {
-	if err := requireAdmin(a, "close pay periods"); err != nil {
-		return nil, err
-	}
 	p, err := workforce.ParsePeriod(period)
 	if err != nil {
 		return nil, model.Invalid("period", "%s", err)
@@ -252,9 +227,6 @@ func (s *Service) ClosePeriod(ctx context.Context, a desk.Actor, period string) 
 
 // PayPeriods lists the closed pay periods; admins only.
 func (s *Service) PayPeriods(ctx context.Context, a desk.Actor) ([]*store.PayPeriod, error) {
-	if err := requireAdmin(a, "see pay periods"); err != nil {
-		return nil, err
-	}
 	return s.store.PayPeriods(ctx, a.WorkspaceID)
 }
 
@@ -272,9 +244,6 @@ type Outlook struct {
 
 // Outlook reads the load and the surge multiplier in force for the caller.
 func (s *Service) Outlook(ctx context.Context, a desk.Actor) (*Outlook, error) {
-	if !a.IsStaff() {
-		return nil, fmt.Errorf("staff only: %w", desk.ErrForbidden)
-	}
 	now := s.now()
 	pl, err := s.store.PayLoad(ctx, a.WorkspaceID, a.AgentID, now)
 	if err != nil {
