@@ -91,7 +91,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	d := desk.New(desk.Options{Store: st, Bus: b, Logger: log, Triage: engine, OnEvents: hooks.Notify,
 		Assistant: assistantOptions(cfg), Mail: mailOpts, WebhooksAllowPrivate: cfg.WebhookAllowPrivate, Metrics: m})
-	p := people.New(people.Options{Store: st, Desk: d, Logger: log, HashCost: cfg.PasswordCost})
+	p := people.New(people.Options{Store: st, Desk: d, Logger: log, HashCost: cfg.PasswordCost,
+		Mail: mailer != nil, NotifyMail: mailOpts.Notify, PublicURL: cfg.PublicURL})
 	a := &App{Store: st, Bus: b, Desk: d, Log: log, Webhooks: hooks, Mail: mailer, Metrics: m, People: p}
 	// /metrics is for operators: on the public listener only when they
 	// have not given it one of its own.

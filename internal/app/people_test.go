@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
+	netmail "net/mail"
 	"net/url"
 	"regexp"
 	"strings"
@@ -16,6 +20,7 @@ import (
 
 	"github.com/tandem-desk/tandem/internal/app"
 	"github.com/tandem-desk/tandem/internal/config"
+	"github.com/tandem-desk/tandem/internal/mail/mailtest"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
 )
@@ -343,3 +348,40 @@ func TestSignInThrottleAndRevocation(t *testing.T) {
 }
 
 var _ = store.ErrNotFound
+
+// TestInvitationMailed: with SMTP configured the invitation is emailed
+// through the outbox, and its link lets the invitee in.
+func TestInvitationMailed(t *testing.T) {
+	srv := mailtest.NewServer(t)
+	e := startEnv(t, envOptions{logLevel: slog.LevelWarn, configure: func(c *config.Config) {
+		c.SMTPURL, c.MailFrom, c.MailDelay, c.PasswordCost = srv.URL(), "Acme Support <support@acme.example>", 0, bcrypt.MinCost
+		c.PublicURL = "https://support.acme.example"
+	}})
+	runMail(t, e.app)
+	admin, _ := e.login(t, "admin@acme.test", app.DemoPassword)
+	var inv invitationJSON
+	e.call(t, "POST", "/api/v1/invitations", admin, map[string]any{"email": "dana@example.com", "role": "supervisor"}, http.StatusCreated, &inv)
+	got := srv.WaitFor(t, 1, waitTimeout)
+	if len(got) != 1 || got[0].To[0] != "dana@example.com" {
+		t.Fatalf("received %+v", got)
+	}
+	msg, err := netmail.ReadMessage(strings.NewReader(got[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "https://support.acme.example/invite/" + inv.Token
+	if s := msg.Header.Get("Subject"); !strings.Contains(s, "Acme Pay") || !strings.Contains(string(raw), link) {
+		t.Errorf("invitation mail %q:\n%s\nwant the link %s", s, raw, link)
+	}
+	var accepted struct {
+		Agent agent `json:"agent"`
+	}
+	e.call(t, "POST", "/api/v1/invitations/"+inv.Token+"/accept", "", map[string]string{"name": "Dana", "password": "long enough pw"}, http.StatusCreated, &accepted)
+	if accepted.Agent.Role != "supervisor" {
+		t.Errorf("accepted %+v", accepted.Agent)
+	}
+}

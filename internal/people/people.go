@@ -42,6 +42,11 @@ type Options struct {
 	Now func() time.Time
 	// HashCost is bcrypt's cost; bcrypt.DefaultCost when 0.
 	HashCost int
+	// Mail says invitations are emailed (an SMTP server is configured);
+	// NotifyMail wakes the mail sender. PublicURL starts the links in them.
+	Mail       bool
+	NotifyMail func()
+	PublicURL  string
 }
 
 // Service runs the people use cases.
@@ -51,11 +56,12 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 	cost  int
+	mail  Options // Mail, NotifyMail, PublicURL
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	s := &Service{store: o.Store, desk: o.Desk, log: o.Logger, now: o.Now, cost: o.HashCost}
+	s := &Service{store: o.Store, desk: o.Desk, log: o.Logger, now: o.Now, cost: o.HashCost, mail: o}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -246,10 +252,26 @@ func (s *Service) Invite(ctx context.Context, a desk.Actor, req Invite) (*store.
 	now := s.now()
 	token, hash := newToken()
 	by := a.AgentID
+	var mail *store.Mail
+	if s.mail.Mail {
+		ws, err := s.store.WorkspaceByID(ctx, a.WorkspaceID)
+		if err != nil {
+			return nil, "", err
+		}
+		mail = &store.Mail{
+			Subject: "You are invited to join " + ws.Name + " on Tandem",
+			Body: fmt.Sprintf("Hello,\n\nyou are invited to join the support team of %s as %s.\n\n"+
+				"Choose your name and password here (the link works once, for %d days):\n\n  %s/invite/%s\n",
+				ws.Name, req.Role, int(InvitationTTL.Hours()/24), s.mail.PublicURL, token),
+		}
+	}
 	inv, err := s.store.CreateInvitation(ctx, store.Invitation{WorkspaceID: a.WorkspaceID, Email: email, Role: req.Role,
-		Skills: skills, Languages: langs, InvitedBy: &by, CreatedAt: now, ExpiresAt: now.Add(InvitationTTL)}, hash)
+		Skills: skills, Languages: langs, InvitedBy: &by, CreatedAt: now, ExpiresAt: now.Add(InvitationTTL)}, hash, mail)
 	if err != nil {
 		return nil, "", err
+	}
+	if mail != nil && s.mail.NotifyMail != nil {
+		s.mail.NotifyMail()
 	}
 	return inv, token, nil
 }

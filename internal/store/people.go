@@ -221,14 +221,29 @@ func scanInvitation(row scanner) (*Invitation, error) {
 	return &inv, nil
 }
 
-// CreateInvitation stores an invitation under the hash of its token.
-func (s *Store) CreateInvitation(ctx context.Context, inv Invitation, tokenHash string) (*Invitation, error) {
+// Mail is an email to send through the outbox, not tied to a conversation.
+type Mail struct {
+	Subject, Body string
+}
+
+// CreateInvitation stores an invitation under the hash of its token and,
+// when mail is set, the email carrying its link to the outbox — in one
+// transaction, so neither exists without the other.
+func (s *Store) CreateInvitation(ctx context.Context, inv Invitation, tokenHash string, mail *Mail) (*Invitation, error) {
 	skills, _ := json.Marshal(nonNil(inv.Skills))
 	langs, _ := json.Marshal(nonNil(inv.Languages))
 	var id int64
-	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO invitations (workspace_id, token_hash, email, role, skills, languages, invited_by, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), inv.WorkspaceID, tokenHash, inv.Email, inv.Role, string(skills), string(langs),
-		nullInt64(inv.InvitedBy), micros(inv.CreatedAt), micros(inv.ExpiresAt)).Scan(&id)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO invitations (workspace_id, token_hash, email, role, skills, languages, invited_by, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), inv.WorkspaceID, tokenHash, inv.Email, inv.Role, string(skills), string(langs),
+			nullInt64(inv.InvitedBy), micros(inv.CreatedAt), micros(inv.ExpiresAt)).Scan(&id)
+		if err != nil || mail == nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO mail_outbox (workspace_id, recipient, subject, body, status, next_attempt_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), inv.WorkspaceID, inv.Email, mail.Subject, mail.Body, MailPending, micros(inv.CreatedAt), micros(inv.CreatedAt))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: create invitation: %w", err)
 	}

@@ -66,7 +66,7 @@ func TestInvitationAcceptedOnce(t *testing.T) {
 		ctx := t.Context()
 		ws := seedWorkspace(t, s, "acme")
 		inv, err := s.CreateInvitation(ctx, store.Invitation{WorkspaceID: ws.ID, Email: "dana@x.test", Role: model.RoleAgent,
-			Skills: []string{"payments"}, Languages: []string{"sv"}, CreatedAt: at(0), ExpiresAt: at(time.Hour)}, "tok")
+			Skills: []string{"payments"}, Languages: []string{"sv"}, CreatedAt: at(0), ExpiresAt: at(time.Hour)}, "tok", nil)
 		must(t, err, "invite")
 		if inv.AcceptedAt != nil || len(inv.Skills) != 1 {
 			t.Fatalf("invitation %+v", inv)
@@ -103,7 +103,7 @@ func TestInvitationAcceptedOnce(t *testing.T) {
 		if len(list) != 1 || list[0].AgentID == nil || *list[0].AgentID != a.ID {
 			t.Errorf("invitations %+v", list)
 		}
-		_, err = s.CreateInvitation(ctx, store.Invitation{WorkspaceID: ws.ID, Email: "dana@x.test", Role: model.RoleAgent, CreatedAt: at(0), ExpiresAt: at(time.Hour)}, "tok2")
+		_, err = s.CreateInvitation(ctx, store.Invitation{WorkspaceID: ws.ID, Email: "dana@x.test", Role: model.RoleAgent, CreatedAt: at(0), ExpiresAt: at(time.Hour)}, "tok2", nil)
 		must(t, err, "invite again")
 		_, err = s.AcceptInvitation(ctx, "tok2", "Dana", "hash", at(time.Minute))
 		wantErr(t, err, store.ErrConflict, "an email with an account")

@@ -36,3 +36,7 @@ CREATE TABLE login_failures (
     at  BIGINT  NOT NULL
 );
 CREATE INDEX login_failures_key ON login_failures (key, at);
+
+-- Invitations are mailed through the mail outbox, which held only
+-- follow-up mail of conversations: a mail need not belong to one now.
+ALTER TABLE mail_outbox ALTER COLUMN conversation_id DROP NOT NULL;
