@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,6 +12,9 @@ import (
 
 	"github.com/tandem-desk/tandem/internal/app"
 	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/people"
+	"github.com/tandem-desk/tandem/internal/store"
+	"github.com/tandem-desk/tandem/internal/workforce"
 )
 
 // quizModule is a module with two questions; the right answers are [[1],[0,2]].
@@ -663,5 +667,69 @@ func TestSeedWorkforce(t *testing.T) {
 		map[string]any{"answers": [][]int{{1}, {0, 2}, {1}, {0}, {0}}}, http.StatusCreated, &res)
 	if !res.Passed {
 		t.Errorf("the demo quiz's answers did not pass: %+v", res)
+	}
+}
+
+// TestQualityBonus: closing a pay period pays the policy's quality bonus,
+// once, to whoever's ratings of the period reach it.
+func TestQualityBonus(t *testing.T) {
+	e := peopleEnv(t)
+	admin, _ := e.login(t, "admin@acme.test", app.DemoPassword)
+	ana, anaMe := e.login(t, "ana@acme.test", app.DemoPassword)
+	ben, benMe := e.login(t, "ben@acme.test", app.DemoPassword)
+	e.fails(t, "PUT", "/api/v1/pay-policy", admin, map[string]any{"currency": "EUR", "per_resolved": 0,
+		"quality_bonus": map[string]any{"csat_at_least": 6, "min_ratings": 2, "amount": 1000}}, http.StatusBadRequest, "bad_request")
+	e.call(t, "PUT", "/api/v1/pay-policy", admin, map[string]any{"currency": "EUR", "per_resolved": 0,
+		"quality_bonus": map[string]any{"csat_at_least": 4.5, "min_ratings": 2, "amount": 1000}}, http.StatusOK, nil)
+	rated := func(tok string, stars ...int) {
+		e.setStatus(t, tok, "available")
+		for i, s := range stars {
+			cust := e.customer(t, "acme")
+			c := e.start(t, cust, fmt.Sprintf("b%d", i), "I want to talk to a human please")
+			e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c.ID), cust, map[string]any{}, http.StatusOK, nil)
+			o := e.waitOffer(t, tok, c.ID)
+			e.call(t, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", o.ID), tok, nil, http.StatusOK, nil)
+			e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", c.ID), tok, nil, http.StatusOK, nil)
+			e.rate(t, cust, c.ID, s, "", http.StatusCreated)
+		}
+		e.setStatus(t, tok, "offline")
+	}
+	rated(ana, 5, 4) // 4.5 over 2: earns it
+	rated(ben, 5, 3) // 4.0: does not
+	// The period ends: a clock in the next month closes it.
+	period := workforce.PeriodOf(time.Now())
+	later := period.End.Add(time.Hour)
+	svc := people.New(people.Options{Store: e.app.Store, Desk: e.app.Desk, Now: func() time.Time { return later }})
+	act, err := e.app.Desk.Authenticate(t.Context(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed, err := svc.ClosePeriod(t.Context(), act, period.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if closed.Total != 0 {
+		t.Errorf("closed %+v", closed)
+	}
+	if _, err := svc.ClosePeriod(t.Context(), act, period.Name); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("closing twice: %v", err)
+	}
+	for _, c := range []struct {
+		id   int64
+		want int64
+	}{{anaMe.ID, 1000}, {benMe.ID, 0}} {
+		entries, err := e.app.Store.Ledger(t.Context(), e.info.Workspace.ID, c.id, period.Start, later.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int64
+		for _, en := range entries {
+			if en.Kind == "bonus" {
+				got += en.Amount
+			}
+		}
+		if got != c.want {
+			t.Errorf("agent %d: bonus %d (%+v), want %d", c.id, got, entries, c.want)
+		}
 	}
 }

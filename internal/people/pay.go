@@ -219,10 +219,28 @@ func (s *Service) ClosePeriod(ctx context.Context, a desk.Actor, period string) 
 		return nil, fmt.Errorf("pay period %s has not ended (it ends %s): %w", p.Name, p.End.Format(time.RFC3339), store.ErrConflict)
 	}
 	currency := ""
-	if pol, err := s.policy(ctx, a.WorkspaceID); err == nil {
+	var bonuses []store.LedgerEntry
+	pol, err := s.policy(ctx, a.WorkspaceID)
+	switch {
+	case err == nil:
 		currency = pol.Currency
+		if q := pol.QualityBonus; q != nil {
+			ratings, err := s.store.PeriodRatings(ctx, a.WorkspaceID, p.Start, p.End)
+			if err != nil {
+				return nil, err
+			}
+			for agentID, r := range ratings {
+				if q.Earned(r[0], r[1]) {
+					bonuses = append(bonuses, store.LedgerEntry{AgentID: agentID, Kind: workforce.KindBonus, Amount: q.Amount,
+						Reason: fmt.Sprintf("quality bonus %s: CSAT %.2f over %d ratings", p.Name, float64(r[0])/float64(r[1]), r[1])})
+				}
+			}
+			sort.Slice(bonuses, func(i, j int) bool { return bonuses[i].AgentID < bonuses[j].AgentID })
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
 	}
-	return s.store.ClosePeriod(ctx, a.WorkspaceID, p.Name, p.Start, p.End, currency, a.AgentID, now)
+	return s.store.ClosePeriod(ctx, a.WorkspaceID, p.Name, p.Start, p.End, currency, bonuses, a.AgentID, now)
 }
 
 // PayPeriods lists the closed pay periods; admins only.

@@ -189,9 +189,32 @@ type PayPeriod struct {
 	ClosedAt time.Time `json:"closed_at"`
 }
 
+// PeriodRatings sums, per person, the CSAT ratings given in [from, to) of
+// conversations they handled: sum and count.
+func (s *Store) PeriodRatings(ctx context.Context, workspaceID int64, from, to time.Time) (map[int64][2]int, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT agent_id, SUM(score), COUNT(*) FROM csat_ratings
+		WHERE workspace_id = ? AND agent_id IS NOT NULL AND updated_at >= ? AND updated_at < ? GROUP BY agent_id`), workspaceID, micros(from), micros(to))
+	if err != nil {
+		return nil, fmt.Errorf("store: period ratings: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][2]int{}
+	for rows.Next() {
+		var id int64
+		var sum, n int
+		if err := rows.Scan(&id, &sum, &n); err != nil {
+			return nil, fmt.Errorf("store: period ratings: %w", err)
+		}
+		out[id] = [2]int{sum, n}
+	}
+	return out, rows.Err()
+}
+
 // ClosePeriod closes a pay period that has ended, recording the total of
-// its entries. Closing twice is ErrConflict.
-func (s *Store) ClosePeriod(ctx context.Context, workspaceID int64, period string, from, to time.Time, currency string, by int64, now time.Time) (*PayPeriod, error) {
+// its entries, and appends in the same transaction the bonuses it pays
+// (dated now, in the open period; each once, by its source key
+// "bonus:<period>:<agent>"). Closing twice is ErrConflict.
+func (s *Store) ClosePeriod(ctx context.Context, workspaceID int64, period string, from, to time.Time, currency string, bonuses []LedgerEntry, by int64, now time.Time) (*PayPeriod, error) {
 	var out *PayPeriod
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var total sql.NullInt64
@@ -206,6 +229,13 @@ func (s *Store) ClosePeriod(ctx context.Context, workspaceID int64, period strin
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("pay period %s is closed already: %w", period, ErrConflict)
+		}
+		for _, b := range bonuses {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ledger_entries (workspace_id, agent_id, kind, amount, currency, multiplier, reason, source_key, created_at)
+				VALUES (?, ?, ?, ?, ?, 100, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING`), workspaceID, b.AgentID, b.Kind, b.Amount, currency, b.Reason,
+				fmt.Sprintf("bonus:%s:%d", period, b.AgentID), micros(now)); err != nil {
+				return err
+			}
 		}
 		out = &PayPeriod{Period: period, Total: total.Int64, Currency: currency, ClosedBy: &by, ClosedAt: now}
 		return nil

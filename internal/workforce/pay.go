@@ -20,6 +20,22 @@ type PayPolicy struct {
 	PerResolved int64       `json:"per_resolved"`
 	PerMinute   int64       `json:"per_minute"`
 	Surge       []SurgeRule `json:"surge"`
+	// QualityBonus, when set, pays a bonus per closed pay period.
+	QualityBonus *QualityBonus `json:"quality_bonus,omitempty"`
+}
+
+// QualityBonus pays Amount, when a pay period is closed, to each person
+// whose conversations of that period were rated at least MinRatings times
+// with a mean CSAT of at least CSATAtLeast (1–5).
+type QualityBonus struct {
+	CSATAtLeast float64 `json:"csat_at_least"`
+	MinRatings  int     `json:"min_ratings"`
+	Amount      int64   `json:"amount"`
+}
+
+// Earned reports whether n ratings summing to sum earn the bonus.
+func (q QualityBonus) Earned(sum, n int) bool {
+	return n > 0 && n >= q.MinRatings && float64(sum) >= q.CSATAtLeast*float64(n)
 }
 
 // SurgeRule raises pay by Multiplier while at least QueueAtLeast
@@ -73,6 +89,9 @@ func (p PayPolicy) Check() (field, problem string) {
 	}
 	if p.PerMinute < 0 || p.PerMinute > MaxAmount {
 		return "per_minute", fmt.Sprintf("must be 0 to %d (minor units)", MaxAmount)
+	}
+	if q := p.QualityBonus; q != nil && (q.Amount <= 0 || q.Amount > MaxAmount || q.MinRatings < 1 || !(q.CSATAtLeast >= 1 && q.CSATAtLeast <= 5)) {
+		return "quality_bonus", fmt.Sprintf("needs amount 1 to %d, min_ratings ≥ 1 and csat_at_least 1 to 5", MaxAmount)
 	}
 	if len(p.Surge) > MaxSurgeRules {
 		return "surge", fmt.Sprintf("must hold at most %d rules", MaxSurgeRules)
