@@ -270,14 +270,10 @@ func TestRolesAndDeactivation(t *testing.T) {
 
 	// Ana holds one conversation and has an offer of another.
 	e.setStatus(t, ana, "available")
-	cust := e.customer(t, "acme")
-	held := e.start(t, cust, "c1", "I want to talk to a human please")
-	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", held.ID), cust, map[string]any{}, http.StatusOK, nil)
+	_, held := e.askForPerson(t, "c1")
 	o := e.waitOffer(t, ana, held.ID)
 	e.call(t, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", o.ID), ana, nil, http.StatusOK, nil)
-	cust2 := e.customer(t, "acme")
-	offered := e.start(t, cust2, "c2", "I want to talk to a human please")
-	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", offered.ID), cust2, map[string]any{}, http.StatusOK, nil)
+	_, offered := e.askForPerson(t, "c2")
 	e.waitOffer(t, ana, offered.ID)
 	s := e.openStream(t, admin, 0)
 	defer s.close()

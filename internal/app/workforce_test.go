@@ -111,9 +111,7 @@ func TestTrainingAndCertification(t *testing.T) {
 	chen, chenMe := e.login(t, "chen@acme.test", app.DemoPassword)
 	e.call(t, "PUT", fmt.Sprintf("/api/v1/agents/%d", chenMe.ID), admin, map[string]any{"certified_for": []string{}}, http.StatusOK, nil)
 	e.setStatus(t, chen, "available")
-	cust := e.customer(t, "acme")
-	c1 := e.start(t, cust, "t1", "I want to talk to a human please")
-	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c1.ID), cust, map[string]any{}, http.StatusOK, nil)
+	_, c1 := e.askForPerson(t, "t1")
 	if offers := e.offers(t, chen); len(offers) != 0 {
 		t.Fatalf("an uncertified person got offers: %+v", offers)
 	}
@@ -179,12 +177,20 @@ type earningsJSON struct {
 	} `json:"entries"`
 }
 
-// resolveOne hands a new conversation to agent (available) and resolves it.
-func (e *env) resolveOne(t *testing.T, agentTok, clientID string) conversation {
+// askForPerson opens a conversation as a new customer of acme who asks
+// for a person at once; it returns the customer's token and the conversation.
+func (e *env) askForPerson(t *testing.T, clientID string) (string, conversation) {
 	t.Helper()
 	cust := e.customer(t, "acme")
 	c := e.start(t, cust, clientID, "I want to talk to a human please")
 	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c.ID), cust, map[string]any{}, http.StatusOK, nil)
+	return cust, c
+}
+
+// resolveOne hands a new conversation to agent (available) and resolves it.
+func (e *env) resolveOne(t *testing.T, agentTok, clientID string) conversation {
+	t.Helper()
+	_, c := e.askForPerson(t, clientID)
 	o := e.waitOffer(t, agentTok, c.ID)
 	e.call(t, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", o.ID), agentTok, nil, http.StatusOK, nil)
 	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", c.ID), agentTok, nil, http.StatusOK, nil)
@@ -242,16 +248,12 @@ func TestPayLedger(t *testing.T) {
 	// A long queue: Ben holds a conversation, then two customers wait
 	// (nobody is available) while he resolves it → surge ×1.5.
 	e.setStatus(t, ben, "available")
-	cust := e.customer(t, "acme")
-	c2 := e.start(t, cust, "p2", "I want to talk to a human please")
-	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c2.ID), cust, map[string]any{}, http.StatusOK, nil)
+	_, c2 := e.askForPerson(t, "p2")
 	o := e.waitOffer(t, ben, c2.ID)
 	e.call(t, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", o.ID), ben, nil, http.StatusOK, nil)
 	e.setStatus(t, ben, "away")
 	for i := range 2 {
-		cust := e.customer(t, "acme")
-		c := e.start(t, cust, fmt.Sprintf("w%d", i), "I want to talk to a human please")
-		e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c.ID), cust, map[string]any{}, http.StatusOK, nil)
+		e.askForPerson(t, fmt.Sprintf("w%d", i))
 	}
 	var outlook struct {
 		Queued          int     `json:"queued"`
@@ -506,9 +508,7 @@ func TestOpenSignUp(t *testing.T) {
 	}
 	// Signed in, but no work until certified.
 	e.setStatus(t, sam, "available")
-	cust := e.customer(t, "acme")
-	c := e.start(t, cust, "j1", "I want to talk to a human please")
-	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c.ID), cust, map[string]any{}, http.StatusOK, nil)
+	_, c := e.askForPerson(t, "j1")
 	if offers := e.offers(t, sam); len(offers) != 0 {
 		t.Fatalf("an applicant got offers: %+v", offers)
 	}
@@ -572,9 +572,7 @@ func TestQualityScore(t *testing.T) {
 	ben, _ := e.login(t, "ben@acme.test", app.DemoPassword)
 	e.setStatus(t, ana, "available")
 	for i, stars := range []int{5, 4} {
-		cust := e.customer(t, "acme")
-		c := e.start(t, cust, fmt.Sprintf("q%d", i), "I want to talk to a human please")
-		e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c.ID), cust, map[string]any{}, http.StatusOK, nil)
+		cust, c := e.askForPerson(t, fmt.Sprintf("q%d", i))
 		o := e.waitOffer(t, ana, c.ID)
 		e.call(t, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", o.ID), ana, nil, http.StatusOK, nil)
 		e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", c.ID), ana, nil, http.StatusOK, nil)
@@ -684,9 +682,7 @@ func TestQualityBonus(t *testing.T) {
 	rated := func(tok string, stars ...int) {
 		e.setStatus(t, tok, "available")
 		for i, s := range stars {
-			cust := e.customer(t, "acme")
-			c := e.start(t, cust, fmt.Sprintf("b%d", i), "I want to talk to a human please")
-			e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/handoff", c.ID), cust, map[string]any{}, http.StatusOK, nil)
+			cust, c := e.askForPerson(t, fmt.Sprintf("b%d", i))
 			o := e.waitOffer(t, tok, c.ID)
 			e.call(t, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", o.ID), tok, nil, http.StatusOK, nil)
 			e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", c.ID), tok, nil, http.StatusOK, nil)

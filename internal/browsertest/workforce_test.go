@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,24 +33,7 @@ func startEmptyServer(t *testing.T) (string, string) {
 		a.Close()
 		t.Fatalf("setup link: %v %v", ok, err)
 	}
-	srv := httptest.NewServer(a.Handler)
-	runCtx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- a.RunWorkers(runCtx) }()
-	t.Cleanup(func() {
-		if s := logs.String(); strings.Contains(s, "level=ERROR") {
-			t.Errorf("the server logged errors:\n%s", s)
-		}
-		cancel()
-		if err := <-ran; err != nil {
-			t.Errorf("RunWorkers: %v", err)
-		}
-		srv.Close()
-		if err := a.Close(); err != nil {
-			t.Errorf("App.Close: %v", err)
-		}
-	})
-	return srv.URL, token
+	return serveApp(t, a, logs), token
 }
 
 const describeWorkforce = `(() => {

@@ -306,24 +306,34 @@ func (s *Store) AcceptInvitation(ctx context.Context, tokenHash, name, passwordH
 
 // SetAgentRole changes a person's role and records agent.updated.
 func (s *Store) SetAgentRole(ctx context.Context, workspaceID, agentID int64, role model.Role, now time.Time) (*model.Agent, error) {
+	a, err := s.changeAgent(ctx, workspaceID, agentID, now, `UPDATE agents SET role = ? WHERE id = ?`, role, agentID)
+	if err != nil {
+		return nil, fmt.Errorf("store: set role: %w", err)
+	}
+	return a, nil
+}
+
+// changeAgent runs one update of a person's row, with the row locked, and
+// records agent.updated with the person as they are after it.
+func (s *Store) changeAgent(ctx context.Context, workspaceID, agentID int64, now time.Time, update string, args ...any) (*model.Agent, error) {
 	var agent *model.Agent
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.lockAgent(ctx, tx, workspaceID, agentID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET role = ? WHERE id = ?`), role, agentID); err != nil {
+		res, err := tx.ExecContext(ctx, s.q(update), args...)
+		if err != nil {
 			return err
 		}
-		var err error
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("no change: %w", ErrConflict)
+		}
 		if agent, err = agentByID(ctx, s, tx, workspaceID, agentID); err != nil {
 			return err
 		}
 		return s.appendEvent(ctx, tx, model.Event{WorkspaceID: workspaceID, Type: model.EventAgentUpdated, AgentID: &agentID, StaffOnly: true}, agent, now)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("store: set role: %w", err)
-	}
-	return agent, nil
+	return agent, err
 }
 
 // Deactivation is what deactivating a person changed.
@@ -432,24 +442,11 @@ func (s *Store) requeueFront(ctx context.Context, tx *sql.Tx, agentID int64, rea
 
 // ReactivateAgent lets a deactivated person sign in again (offline).
 func (s *Store) ReactivateAgent(ctx context.Context, workspaceID, agentID int64, now time.Time) (*model.Agent, error) {
-	var agent *model.Agent
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.lockAgent(ctx, tx, workspaceID, agentID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET deactivated_at = NULL, status_reason = '' WHERE id = ?`), agentID); err != nil {
-			return err
-		}
-		var err error
-		if agent, err = agentByID(ctx, s, tx, workspaceID, agentID); err != nil {
-			return err
-		}
-		return s.appendEvent(ctx, tx, model.Event{WorkspaceID: workspaceID, Type: model.EventAgentUpdated, AgentID: &agentID, StaffOnly: true}, agent, now)
-	})
+	a, err := s.changeAgent(ctx, workspaceID, agentID, now, `UPDATE agents SET deactivated_at = NULL, status_reason = '' WHERE id = ?`, agentID)
 	if err != nil {
 		return nil, fmt.Errorf("store: reactivate agent: %w", err)
 	}
-	return agent, nil
+	return a, nil
 }
 
 // DeleteStaffSessions ends every session of a person ("sign out everywhere").

@@ -311,28 +311,15 @@ func (s *Store) NextGrantExpiry(ctx context.Context) (at time.Time, ok bool, err
 // EndProbation ends a person's probation (a supervisor approved them): they
 // get back the capacity they had. Not on probation: ErrConflict.
 func (s *Store) EndProbation(ctx context.Context, workspaceID, agentID int64, now time.Time) (*model.Agent, error) {
-	var agent *model.Agent
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.lockAgent(ctx, tx, workspaceID, agentID); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET capacity = CASE WHEN probation_capacity > 0 THEN probation_capacity ELSE capacity END,
-			probation_reviews = 0, probation_capacity = 0 WHERE id = ? AND probation_reviews > 0`), agentID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("not on probation: %w", ErrConflict)
-		}
-		if agent, err = agentByID(ctx, s, tx, workspaceID, agentID); err != nil {
-			return err
-		}
-		return s.appendEvent(ctx, tx, model.Event{WorkspaceID: workspaceID, Type: model.EventAgentUpdated, AgentID: &agentID, StaffOnly: true}, agent, now)
-	})
+	a, err := s.changeAgent(ctx, workspaceID, agentID, now, `UPDATE agents SET capacity = CASE WHEN probation_capacity > 0 THEN probation_capacity ELSE capacity END,
+		probation_reviews = 0, probation_capacity = 0 WHERE id = ? AND probation_reviews > 0`, agentID)
+	if errors.Is(err, ErrConflict) {
+		return nil, fmt.Errorf("store: not on probation: %w", ErrConflict)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: end probation: %w", err)
 	}
-	return agent, nil
+	return a, nil
 }
 
 // ReviewMark is a conversation marked for review.
