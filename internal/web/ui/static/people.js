@@ -128,6 +128,12 @@
     byId('pay-currency').value = p.currency;
     byId('pay-resolved').value = p.per_resolved;
     byId('pay-minute').value = p.per_minute;
+    const q = p.quality_bonus;
+    byId('bonus-amount').value = q ? q.amount : 0;
+    if (q) {
+      byId('bonus-csat').value = q.csat_at_least;
+      byId('bonus-min').value = q.min_ratings;
+    }
     byId('pay-surge').value = p.surge.map((r) => (r.queue_at_least ? 'queue ' + r.queue_at_least : 'wait ' + r.wait_at_least_seconds) + ' ×' + r.multiplier).join('\n');
   }
 
@@ -138,6 +144,9 @@
     guard(api('PUT', '/pay-policy', {
       currency: byId('pay-currency').value.trim().toUpperCase(), per_resolved: Number(byId('pay-resolved').value),
       per_minute: Number(byId('pay-minute').value), surge,
+      quality_bonus: Number(byId('bonus-amount').value) > 0 ? {
+        amount: Number(byId('bonus-amount').value), csat_at_least: Number(byId('bonus-csat').value), min_ratings: Number(byId('bonus-min').value),
+      } : undefined,
     }).then(() => { W.notice('Pay policy saved.'); loadPay(); }));
   });
 
