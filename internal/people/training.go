@@ -176,9 +176,6 @@ type AttemptResult struct {
 	Grants string `json:"grants,omitempty"`
 }
 
-// ErrTooEarly maps a retake before the cool-down.
-var ErrTooEarly = store.ErrTooEarly
-
 // Attempt scores a quiz attempt on the server and records it; a pass grants
 // the module's certification or skill (with its expiry), and a first
 // certification for the workspace starts probation.

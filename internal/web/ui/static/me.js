@@ -122,7 +122,7 @@
       loadTraining();
       loadNow();
     };
-    byId('module').scrollIntoView({ behavior: 'smooth' });
+    byId('module').scrollIntoView(); // at once: a page still scrolling moves what one clicks
   }
 
   async function loadScore() {
