@@ -50,6 +50,8 @@ type App struct {
 	MetricsHandler http.Handler
 	// People runs setup, invitations, roles and deactivation.
 	People *people.Service
+
+	workers *workers
 }
 
 // Open builds an App over the database of cfg (PostgreSQL with --db, else
@@ -94,10 +96,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	p := people.New(people.Options{Store: st, Desk: d, Logger: log, HashCost: cfg.PasswordCost,
 		Mail: mailer != nil, NotifyMail: mailOpts.Notify, PublicURL: cfg.PublicURL})
 	a := &App{Store: st, Bus: b, Desk: d, Log: log, Webhooks: hooks, Mail: mailer, Metrics: m, People: p}
+	list := []worker{{"dispatcher", d.Run}, {"webhooks", hooks.Run}, {"certifications and scores", p.Run}}
+	if mailer != nil {
+		list = append(list, worker{"mail", mailer.Run})
+	}
+	a.workers = newWorkers(log, list...)
 	// /metrics is for operators: on the public listener only when they
 	// have not given it one of its own.
 	separate := cfg.MetricsAddr != ""
-	a.Handler = withDemoBackend(web.Handler(d, st, log, web.Options{Metrics: m, ServeMetrics: !separate, People: p}), st)
+	a.Handler = withDemoBackend(web.Handler(d, st, log, web.Options{Metrics: m, ServeMetrics: !separate, Ready: a.workers.ready, People: p}), st)
 	if separate {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
@@ -150,22 +157,14 @@ func (a *App) Close() error {
 }
 
 // RunWorkers runs what works in the background — the dispatcher, the
-// webhook sender, the sweep of expired certifications and, with mail
-// configured, the mail sender — until ctx ends.
+// webhook sender, the sweep of expired certifications and quality scores
+// and, with mail configured, the mail sender — until ctx ends. A worker
+// that stops early is logged and run again after a back-off; meanwhile
+// /readyz answers 503 (see workers.go). It returns when ctx ends and every
+// worker has stopped.
 func (a *App) RunWorkers(ctx context.Context) error {
-	workers := []func(context.Context) error{a.Desk.Run, a.Webhooks.Run, a.People.Run}
-	if a.Mail != nil {
-		workers = append(workers, a.Mail.Run)
-	}
-	errs := make(chan error, len(workers))
-	for _, run := range workers {
-		go func() { errs <- run(ctx) }()
-	}
-	var all []error
-	for range workers {
-		all = append(all, <-errs)
-	}
-	return errors.Join(all...)
+	a.workers.run(ctx)
+	return nil
 }
 
 const usage = `Tandem — customer support where an AI assistant and people work as one team.

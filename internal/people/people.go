@@ -342,7 +342,7 @@ func (s *Service) SetRole(ctx context.Context, a desk.Actor, agentID int64, role
 
 // Deactivate deactivates a person: they cannot sign in, their pending
 // offers are rescinded and their conversations go back to the front of the
-// queue (see store.DeactivateAgent). Admins deactivate anyone but
+// queue (dispatch.Dispatcher.HandBack). Admins deactivate anyone but
 // themselves; supervisors deactivate agents.
 func (s *Service) Deactivate(ctx context.Context, a desk.Actor, agentID int64) (*model.Agent, error) {
 	if agentID == a.AgentID {
@@ -355,23 +355,19 @@ func (s *Service) Deactivate(ctx context.Context, a desk.Actor, agentID int64) (
 	if a.Kind != desk.KindAdmin && target.Role != model.RoleAgent {
 		return nil, fmt.Errorf("supervisors deactivate agents only: %w", desk.ErrForbidden)
 	}
-	d, err := s.store.DeactivateAgent(ctx, a.WorkspaceID, agentID, s.now())
+	agent, err := s.store.DeactivateAgent(ctx, a.WorkspaceID, agentID, s.now())
 	if err != nil {
 		return nil, err
 	}
-	// The requeued conversations (of every workspace they held work in)
-	// and the rescinded offers are dispatch's to place again.
-	touched := map[int64]bool{a.WorkspaceID: true}
-	for _, c := range d.Requeued {
-		touched[c.WorkspaceID] = true
+	// Last, as going offline does: their pending offers are rescinded and
+	// the conversations they hold go back to the front of the queue, their
+	// customers told. They are offline and signed out already, so no new
+	// offer reaches them meanwhile.
+	if _, err := s.desk.Dispatcher().HandBack(ctx, a.WorkspaceID, agentID, "agent_deactivated"); err != nil {
+		return nil, err
 	}
-	for _, o := range d.Rescinded {
-		touched[o.WorkspaceID] = true
-	}
-	for ws := range touched {
-		s.desk.Changed(ws)
-	}
-	return d.Agent, nil
+	s.desk.Changed(a.WorkspaceID)
+	return agent, nil
 }
 
 // Reactivate lets a deactivated person sign in again.

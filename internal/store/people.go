@@ -336,31 +336,20 @@ func (s *Store) changeAgent(ctx context.Context, workspaceID, agentID int64, now
 	return agent, err
 }
 
-// Deactivation is what deactivating a person changed.
-type Deactivation struct {
-	Agent *model.Agent
-	// Rescinded are the offers they had pending.
-	Rescinded []*model.Offer
-	// Requeued are the conversations they held, back in the queue.
-	Requeued []*model.Conversation
-}
-
 // DeactivateAgent deactivates a person in one transaction: they go
-// offline, their sessions end, their pending offers are rescinded and the
-// conversations they hold go back to the queue at its front (queued just
-// before the oldest waiting one), each with a conversation.queued event
-// whose reason says why. Nothing is deleted. Deactivating twice changes
+// offline and their sessions end, their row stays (history, ratings and
+// ledger refer to it). Their work is handed back by the dispatcher
+// (dispatch.Dispatcher.HandBack) after it. Deactivating twice changes
 // nothing the second time.
-func (s *Store) DeactivateAgent(ctx context.Context, workspaceID, agentID int64, now time.Time) (*Deactivation, error) {
-	var out Deactivation
+func (s *Store) DeactivateAgent(ctx context.Context, workspaceID, agentID int64, now time.Time) (*model.Agent, error) {
+	var out *model.Agent
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		out = Deactivation{}
 		cur, err := s.lockAgent(ctx, tx, workspaceID, agentID)
 		if err != nil {
 			return err
 		}
 		if cur.DeactivatedAt != nil {
-			out.Agent = cur
+			out = cur
 			return nil
 		}
 		if err := s.attendance(ctx, tx, cur, model.AgentOffline, now); err != nil {
@@ -373,69 +362,13 @@ func (s *Store) DeactivateAgent(ctx context.Context, workspaceID, agentID int64,
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE kind = ? AND subject_id = ?`), SessionStaff, agentID); err != nil {
 			return err
 		}
-		if out.Rescinded, err = s.closeOffers(ctx, tx, `o.agent_id = ?`, []any{agentID}, model.OfferRescinded, now); err != nil {
+		if out, err = agentByID(ctx, s, tx, workspaceID, agentID); err != nil {
 			return err
 		}
-		if out.Requeued, err = s.requeueFront(ctx, tx, agentID, "agent_deactivated", now); err != nil {
-			return err
-		}
-		if out.Agent, err = agentByID(ctx, s, tx, workspaceID, agentID); err != nil {
-			return err
-		}
-		return s.appendEvent(ctx, tx, model.Event{WorkspaceID: workspaceID, Type: model.EventAgentStatusChanged, AgentID: &agentID, StaffOnly: true}, out.Agent, now)
+		return s.appendEvent(ctx, tx, model.Event{WorkspaceID: workspaceID, Type: model.EventAgentStatusChanged, AgentID: &agentID, StaffOnly: true}, out, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: deactivate agent: %w", err)
-	}
-	return &out, nil
-}
-
-// requeueFront puts the conversations agentID holds (in any workspace)
-// back in their queues, ahead of everything waiting there.
-func (s *Store) requeueFront(ctx context.Context, tx *sql.Tx, agentID int64, reason string, now time.Time) ([]*model.Conversation, error) {
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, workspace_id FROM conversations WHERE assignee_id = ? AND status = ? ORDER BY assigned_at, id`+s.d.forUpdate),
-		agentID, model.StatusAssigned)
-	if err != nil {
-		return nil, err
-	}
-	type ref struct{ id, ws int64 }
-	var held []ref
-	for rows.Next() {
-		var r ref
-		if err := rows.Scan(&r.id, &r.ws); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		held = append(held, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	var out []*model.Conversation
-	for i, r := range held {
-		var oldest sql.NullInt64
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT MIN(queued_at) FROM conversations WHERE workspace_id = ? AND status = ?`), r.ws, model.StatusQueued).Scan(&oldest); err != nil {
-			return nil, err
-		}
-		// Ahead of the oldest waiting conversation; in the order they were
-		// assigned among themselves.
-		at := micros(now)
-		if oldest.Valid && oldest.Int64 <= at {
-			at = oldest.Int64 - int64(len(held)-i)
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET status = ?, handoff_reason = ?, queued_at = ?, updated_at = ?, assignee_id = NULL
-			WHERE id = ?`), model.StatusQueued, reason, at, micros(now), r.id); err != nil {
-			return nil, err
-		}
-		conv, err := conversationByID(ctx, s, tx, r.ws, r.id)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.appendEvent(ctx, tx, conversationEvent(model.EventConversationQueued, conv, false), conv, now); err != nil {
-			return nil, err
-		}
-		out = append(out, conv)
 	}
 	return out, nil
 }

@@ -110,44 +110,25 @@ func TestInvitationAcceptedOnce(t *testing.T) {
 	})
 }
 
-// TestDeactivateAgent: the person goes offline, loses their sessions and
-// pending offers, and the conversation they held goes to the front of the
-// queue; deactivating again changes nothing.
+// TestDeactivateAgent: the person goes offline and loses their sessions;
+// deactivating again changes nothing; another workspace's person is not
+// found. (Their work is handed back by the dispatcher, tested there.)
 func TestDeactivateAgent(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s *store.Store) {
 		ctx := t.Context()
 		ws := seedWorkspace(t, s, "acme")
 		ana := seedAgent(t, s, ws, "ana", 3, model.AgentAvailable)
-		cust := seedCustomer(t, s, ws, "c1")
-		waiting := queuedConversation(t, s, cust, at(0))
-		held := queuedConversation(t, s, cust, at(time.Minute))
-		o, err := s.CreateOffer(ctx, ws.ID, held.ID, ana.ID, at(3*time.Minute), at(2*time.Minute))
-		must(t, err, "offer held")
-		_, _, err = s.AcceptOffer(ctx, ws.ID, o.ID, ana.ID, at(2*time.Minute))
-		must(t, err, "accept")
-		pending, err := s.CreateOffer(ctx, ws.ID, waiting.ID, ana.ID, at(4*time.Minute), at(3*time.Minute))
-		must(t, err, "offer waiting")
 		must(t, s.CreateSession(ctx, store.Session{TokenHash: "sess", WorkspaceID: ws.ID, Kind: store.SessionStaff, SubjectID: ana.ID, CreatedAt: at(0), ExpiresAt: at(time.Hour)}), "session")
-
 		d, err := s.DeactivateAgent(ctx, ws.ID, ana.ID, at(5*time.Minute))
 		must(t, err, "deactivate")
-		if d.Agent.DeactivatedAt == nil || d.Agent.Status != model.AgentOffline {
-			t.Errorf("agent after deactivation %+v", d.Agent)
-		}
-		if len(d.Rescinded) != 1 || d.Rescinded[0].ID != pending.ID {
-			t.Errorf("rescinded %+v", d.Rescinded)
-		}
-		if len(d.Requeued) != 1 || d.Requeued[0].ID != held.ID || d.Requeued[0].Status != model.StatusQueued || d.Requeued[0].HandoffReason != "agent_deactivated" {
-			t.Fatalf("requeued %+v", d.Requeued)
-		}
-		if !d.Requeued[0].QueuedAt.Before(*waiting.QueuedAt) {
-			t.Errorf("requeued at %v, not ahead of the waiting one at %v", d.Requeued[0].QueuedAt, waiting.QueuedAt)
+		if d.DeactivatedAt == nil || d.Status != model.AgentOffline {
+			t.Errorf("agent after deactivation %+v", d)
 		}
 		_, err = s.SessionByTokenHash(ctx, "sess", at(5*time.Minute))
 		wantErr(t, err, store.ErrNotFound, "session after deactivation")
 		again, err := s.DeactivateAgent(ctx, ws.ID, ana.ID, at(6*time.Minute))
 		must(t, err, "deactivate again")
-		if len(again.Requeued)+len(again.Rescinded) != 0 || !again.Agent.DeactivatedAt.Equal(*d.Agent.DeactivatedAt) {
+		if !again.DeactivatedAt.Equal(*d.DeactivatedAt) {
 			t.Errorf("second deactivation changed %+v", again)
 		}
 		back, err := s.ReactivateAgent(ctx, ws.ID, ana.ID, at(7*time.Minute))
