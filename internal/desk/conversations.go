@@ -2,14 +2,17 @@ package desk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tandem-desk/tandem/internal/assistant"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/stream"
 	"github.com/tandem-desk/tandem/internal/triage"
+	"github.com/tandem-desk/tandem/internal/workforce"
 )
 
 // conversationFor loads a conversation the actor may see: staff see their
@@ -386,7 +389,12 @@ func (d *Desk) Resolve(ctx context.Context, a Actor, id int64) (*model.Conversat
 	if err != nil {
 		return nil, err
 	}
-	conv, rescinded, err := d.store.ResolveConversation(ctx, a.WorkspaceID, id, d.now())
+	now := d.now()
+	pay, err := d.earning(ctx, before, now)
+	if err != nil {
+		return nil, err
+	}
+	conv, rescinded, err := d.store.ResolveAndPay(ctx, a.WorkspaceID, id, pay, now)
 	if err != nil {
 		return nil, err
 	}
@@ -397,6 +405,37 @@ func (d *Desk) Resolve(ctx context.Context, a Actor, id int64) (*model.Conversat
 	d.changed(a.WorkspaceID)
 	d.Kick(a.WorkspaceID)
 	return conv, nil
+}
+
+// earning is what resolving conv pays the person holding it, by the
+// workspace's pay policy under the load now (workforce.EarnResolve); nil
+// when nobody holds it or the workspace has no pay policy. The store writes
+// it only if that person still holds the conversation when it resolves.
+func (d *Desk) earning(ctx context.Context, conv *model.Conversation, now time.Time) (*store.Earning, error) {
+	if conv.Status != model.StatusAssigned || conv.AssigneeID == nil || conv.AssignedAt == nil {
+		return nil, nil
+	}
+	raw, err := d.store.PayPolicy(ctx, conv.WorkspaceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	policy, err := workforce.ParsePayPolicy([]byte(raw))
+	if err != nil {
+		return nil, fmt.Errorf("desk: stored pay policy: %w", err)
+	}
+	pl, err := d.store.PayLoad(ctx, conv.WorkspaceID, *conv.AssigneeID, now)
+	if err != nil {
+		return nil, err
+	}
+	load := workforce.Load{Queued: pl.Queued, OldestWait: pl.OldestWait, Slot: workforce.Percent(pl.SlotPercent)}
+	pay := &store.Earning{AgentID: *conv.AssigneeID, Currency: policy.Currency}
+	for _, e := range policy.EarnResolve(now.Sub(*conv.AssignedAt), load) {
+		pay.Entries = append(pay.Entries, store.EarningEntry{Kind: e.Kind, Amount: e.Amount, Multiplier: int64(e.Multiplier)})
+	}
+	return pay, nil
 }
 
 // Follow starts following the events the actor may see, after the cursor

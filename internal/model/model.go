@@ -79,6 +79,15 @@ const (
 	RoleSupervisor Role = "supervisor"
 )
 
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAgent, RoleAdmin, RoleSupervisor:
+		return true
+	}
+	return false
+}
+
 // OfferStatus is the state of a reservation of one conversation for one agent.
 type OfferStatus string
 
@@ -142,6 +151,9 @@ type Agent struct {
 	// system changed the status (e.g. offers missed in a row).
 	QualityScore float64 `json:"quality_score"`
 	StatusReason string  `json:"status_reason,omitempty"`
+	// DeactivatedAt is set when an admin deactivated the person: they
+	// cannot sign in and get no work; their history stays.
+	DeactivatedAt *time.Time `json:"deactivated_at,omitempty"`
 	// The routing profile, filled where staff look at agents: skills
 	// with levels, languages (skills "lang:xx"), the workspaces (slugs)
 	// the agent is certified for, and how they answer offers.
