@@ -88,25 +88,25 @@ type Cost struct {
 // Figures are the report's figures over a set of conversations. Rates are
 // shares in 0…1, nil when their denominator is 0.
 type Figures struct {
-	Conversations             int            `json:"conversations"`
-	AssistantAnswered         int            `json:"assistant_answered"`
-	AIResolved                int            `json:"ai_resolved"`
-	AIResolutionRate          *float64       `json:"ai_resolution_rate"`
-	ContainmentRate           *float64       `json:"containment_rate"`
-	Handoffs                  int            `json:"handoffs"`
-	HandoffRate               *float64       `json:"handoff_rate"`
-	HandoffReasons            map[string]int `json:"handoff_reasons"`
-	FirstResponseSeconds      Responses      `json:"first_response_seconds"`
-	ResolutionSeconds         Duration       `json:"resolution_seconds"`
-	HandlingSeconds           Duration       `json:"handling_seconds"`
-	Resolved                  int            `json:"resolved"`
-	RepeatContacts            int            `json:"repeat_contacts"`
-	RepeatContactRate         *float64       `json:"repeat_contact_rate"`
-	RepeatContactsSameIntent  int            `json:"repeat_contacts_same_intent"`
-	RepeatContactRateSame     *float64       `json:"repeat_contact_rate_same_intent"`
-	FirstContactResolution    *float64       `json:"first_contact_resolution_rate"`
-	CSAT                      CSAT           `json:"csat"`
-	CostPerResolution         Cost           `json:"cost_per_resolution"`
+	Conversations            int            `json:"conversations"`
+	AssistantAnswered        int            `json:"assistant_answered"`
+	AIResolved               int            `json:"ai_resolved"`
+	AIResolutionRate         *float64       `json:"ai_resolution_rate"`
+	ContainmentRate          *float64       `json:"containment_rate"`
+	Handoffs                 int            `json:"handoffs"`
+	HandoffRate              *float64       `json:"handoff_rate"`
+	HandoffReasons           map[string]int `json:"handoff_reasons"`
+	FirstResponseSeconds     Responses      `json:"first_response_seconds"`
+	ResolutionSeconds        Duration       `json:"resolution_seconds"`
+	HandlingSeconds          Duration       `json:"handling_seconds"`
+	Resolved                 int            `json:"resolved"`
+	RepeatContacts           int            `json:"repeat_contacts"`
+	RepeatContactRate        *float64       `json:"repeat_contact_rate"`
+	RepeatContactsSameIntent int            `json:"repeat_contacts_same_intent"`
+	RepeatContactRateSame    *float64       `json:"repeat_contact_rate_same_intent"`
+	FirstContactResolution   *float64       `json:"first_contact_resolution_rate"`
+	CSAT                     CSAT           `json:"csat"`
+	CostPerResolution        Cost           `json:"cost_per_resolution"`
 	// Per-agent groups only: how the person answered offers, and the
 	// place for a QA score once reviews exist (nil until then).
 	AcceptanceRate *float64 `json:"acceptance_rate,omitempty"`
@@ -257,7 +257,7 @@ func AIResolved(f *Fact, others []*Fact, now time.Time) bool {
 // RepeatContact reports whether the customer came back within days after
 // the conversation's first resolution: by reopening it, or by starting
 // another conversation (sameIntent: one with the same intent).
-func RepeatContact(f *Fact, others []*Fact, days int) (any, sameIntent bool) {
+func RepeatContact(f *Fact, others []*Fact, days int) (repeat, sameIntent bool) {
 	if f.FirstResolvedAt == nil {
 		return false, false
 	}
@@ -265,18 +265,18 @@ func RepeatContact(f *Fact, others []*Fact, days int) (any, sameIntent bool) {
 	until := start.Add(time.Duration(days) * 24 * time.Hour)
 	for _, r := range f.Reopens {
 		if r.After(start) && !r.After(until) {
-			any, sameIntent = true, true
+			repeat, sameIntent = true, true
 		}
 	}
 	for _, g := range others {
 		if g.ID != f.ID && g.CreatedAt.After(start) && !g.CreatedAt.After(until) {
-			any = true
+			repeat = true
 			if g.Intent == f.Intent && f.Intent != "" {
 				sameIntent = true
 			}
 		}
 	}
-	return any, sameIntent
+	return repeat, sameIntent
 }
 
 func figures(in []*Fact, later map[int64][]*Fact, o Options) Figures {
@@ -370,8 +370,8 @@ func figures(in []*Fact, later map[int64][]*Fact, o Options) Figures {
 	fg.ContainmentRate = rate(contained, len(in))
 	fg.HandoffRate = rate(fg.Handoffs, len(in))
 	fg.FirstResponseSeconds = Responses{Assistant: dist(frA), Person: dist(frP)}
-	any := dist(frAny)
-	fg.FirstResponseSeconds.Median, fg.FirstResponseSeconds.P90 = any.Median, any.P90
+	first := dist(frAny)
+	fg.FirstResponseSeconds.Median, fg.FirstResponseSeconds.P90 = first.Median, first.P90
 	fg.ResolutionSeconds = dist(res)
 	fg.HandlingSeconds = dist(handling)
 	fg.RepeatContactRate = rate(fg.RepeatContacts, fg.Resolved)

@@ -43,7 +43,9 @@ func (h *history) assign(conv, agent int64, at time.Time) {
 	h.add(model.EventOfferAccepted, conv, at, map[string]any{"agent_id": agent})
 	h.add(model.EventConversationAssigned, conv, at, map[string]any{"assignee_id": agent})
 }
-func (h *history) resolve(conv int64, at time.Time) { h.add(model.EventConversationResolved, conv, at, nil) }
+func (h *history) resolve(conv int64, at time.Time) {
+	h.add(model.EventConversationResolved, conv, at, nil)
+}
 func (h *history) yes(conv int64, at time.Time) {
 	h.add(model.EventAssistantFeedback, conv, at, map[string]any{"helpful": true})
 	h.resolve(conv, at)
