@@ -103,3 +103,25 @@ func (s *Store) ReportEvents(ctx context.Context, workspaceID int64, from, to ti
 	}
 	return out, convs, rows.Err()
 }
+
+// ConversationEvents returns every event of a conversation, in order (staff).
+func (s *Store) ConversationEvents(ctx context.Context, workspaceID, conversationID int64) ([]model.Event, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT seq, type, at, data FROM events WHERE workspace_id = ? AND conversation_id = ? ORDER BY seq LIMIT 2000`),
+		workspaceID, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("store: conversation events: %w", err)
+	}
+	defer rows.Close()
+	out := []model.Event{}
+	for rows.Next() {
+		ev := model.Event{WorkspaceID: workspaceID, ConversationID: &conversationID}
+		var at int64
+		var data string
+		if err := rows.Scan(&ev.Seq, &ev.Type, &at, &data); err != nil {
+			return nil, fmt.Errorf("store: conversation events: %w", err)
+		}
+		ev.At, ev.Data = fromMicros(at), []byte(data)
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}

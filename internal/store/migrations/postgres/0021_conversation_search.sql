@@ -3,5 +3,3 @@
 -- (no stemming: customers write in many languages). The index is
 -- PostgreSQL's own, so it is in step with every insert by construction.
 CREATE INDEX messages_body_fts ON messages USING GIN (to_tsvector('simple', body));
--- The list is newest first by creation, filtered by the same columns.
-CREATE INDEX conversations_created ON conversations (workspace_id, created_at, id);

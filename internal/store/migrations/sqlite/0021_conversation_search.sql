@@ -4,5 +4,3 @@
 -- message id. Existing messages are indexed here once.
 CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
 INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages;
--- The list is newest first by creation, filtered by the same columns.
-CREATE INDEX conversations_created ON conversations (workspace_id, created_at, id);
