@@ -150,4 +150,3 @@ func (a *API) putReportSettings(w http.ResponseWriter, r *http.Request, act desk
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
-
