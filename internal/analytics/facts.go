@@ -77,7 +77,8 @@ type OfferCounts struct{ Accepted, Declined, Expired int }
 // PersonTouched reports whether a person ever owned the conversation.
 func (f *Fact) PersonTouched() bool { return f.AgentID != 0 }
 
-// Fold turns events (of any conversations, in seq order) into one Fact per
+// Fold turns events (each conversation's in seq order; conversations may
+// interleave or follow one another) into one Fact per
 // conversation that has a conversation.created event, in that order. dims
 // give each conversation's customer, intent, language and channel.
 func Fold(events []model.Event, dims map[int64]Dim) []*Fact {
