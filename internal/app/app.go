@@ -47,6 +47,8 @@ type App struct {
 	// own; MetricsHandler is then what that listener serves (else nil).
 	Metrics        *metrics.Metrics
 	MetricsHandler http.Handler
+
+	workers *workers
 }
 
 // Open builds an App over the database of cfg (PostgreSQL with --db, else
@@ -89,10 +91,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	d := desk.New(desk.Options{Store: st, Bus: b, Logger: log, Triage: engine, OnEvents: hooks.Notify,
 		Assistant: assistantOptions(cfg), Mail: mailOpts, WebhooksAllowPrivate: cfg.WebhookAllowPrivate, Metrics: m})
 	a := &App{Store: st, Bus: b, Desk: d, Log: log, Webhooks: hooks, Mail: mailer, Metrics: m}
+	list := []worker{{"dispatcher", d.Run}, {"webhooks", hooks.Run}}
+	if mailer != nil {
+		list = append(list, worker{"mail", mailer.Run})
+	}
+	a.workers = newWorkers(log, list...)
 	// /metrics is for operators: on the public listener only when they
 	// have not given it one of its own.
 	separate := cfg.MetricsAddr != ""
-	a.Handler = withDemoBackend(web.Handler(d, st, log, web.Options{Metrics: m, ServeMetrics: !separate}), st)
+	a.Handler = withDemoBackend(web.Handler(d, st, log, web.Options{Metrics: m, ServeMetrics: !separate, Ready: a.workers.ready}), st)
 	if separate {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
@@ -145,21 +152,13 @@ func (a *App) Close() error {
 }
 
 // RunWorkers runs what works in the background — the dispatcher, the
-// webhook sender and, with mail configured, the mail sender — until ctx ends.
+// webhook sender and, with mail configured, the mail sender — until ctx
+// ends. A worker that stops early is logged and run again after a back-off;
+// meanwhile /readyz answers 503 (see workers.go). It returns when ctx ends
+// and every worker has stopped.
 func (a *App) RunWorkers(ctx context.Context) error {
-	workers := []func(context.Context) error{a.Desk.Run, a.Webhooks.Run}
-	if a.Mail != nil {
-		workers = append(workers, a.Mail.Run)
-	}
-	errs := make(chan error, len(workers))
-	for _, run := range workers {
-		go func() { errs <- run(ctx) }()
-	}
-	var all []error
-	for range workers {
-		all = append(all, <-errs)
-	}
-	return errors.Join(all...)
+	a.workers.run(ctx)
+	return nil
 }
 
 const usage = `Tandem — customer support where an AI assistant and people work as one team.

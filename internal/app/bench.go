@@ -24,6 +24,7 @@ import (
 
 	"github.com/tandem-desk/tandem/internal/config"
 	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/store"
 )
 
 // BenchOptions configure a benchmark run.
@@ -38,6 +39,11 @@ type BenchOptions struct {
 	Clients int
 	// Warmup is sent but not measured; Duration is measured.
 	Warmup, Duration time.Duration
+	// Handover, when above 0, runs the handover scenario instead: customers
+	// start conversations with the assistant and write in a loop, and this
+	// percentage of the conversations asks for a person, whom dispatch
+	// finds among Agents agents (default 4) who accept, answer and resolve.
+	Handover, Agents int
 }
 
 // BenchResult is what a run measured.
@@ -54,16 +60,36 @@ type BenchResult struct {
 	// sending to the message.created frame on a staff WebSocket stream.
 	AckP50, AckP99           time.Duration
 	DeliveryP50, DeliveryP99 time.Duration
+	// Handover scenario: the share asked for, the conversations agents
+	// accepted, and the agents' failed calls.
+	Handover    int `json:"handover_percent"`
+	Accepted    int `json:"accepted"`
+	AgentErrors int `json:"agent_errors"`
+	// Deadlocks PostgreSQL detected in the database during the run
+	// (pg_stat_database; -1 on SQLite); LoggedDeadlocks are the server's
+	// log records about one, of LoggedProblems warnings and errors.
+	Deadlocks       int64 `json:"deadlocks"`
+	LoggedDeadlocks int64 `json:"logged_deadlocks"`
+	LoggedProblems  int64 `json:"logged_problems"`
 }
 
 func (r *BenchResult) String() string {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
-	return fmt.Sprintf("tandem bench: %s, %s bus, %d clients, %v measured\n"+
+	out := fmt.Sprintf("tandem bench: %s, %s bus, %d clients, %v measured\n"+
 		"messages:         %d acknowledged, %.0f/s, %d errors\n"+
 		"ack latency:      p50 %s   p99 %s   (POST → 201)\n"+
 		"delivery latency: p50 %s   p99 %s   (POST → frame on a staff stream)\n",
 		r.Dialect, r.Bus, r.Clients, r.Duration, r.Messages, r.PerSecond, r.Errors,
 		ms(r.AckP50), ms(r.AckP99), ms(r.DeliveryP50), ms(r.DeliveryP99))
+	if r.Handover > 0 {
+		out += fmt.Sprintf("handovers:        %d%% asked, %d accepted by agents, %d agent errors\n", r.Handover, r.Accepted, r.AgentErrors)
+	}
+	deadlocks := fmt.Sprint(r.Deadlocks)
+	if r.Deadlocks < 0 {
+		deadlocks = "n/a"
+	}
+	return out + fmt.Sprintf("deadlocks:        %s detected by the database, %d in the log (%d warnings and errors logged)\n",
+		deadlocks, r.LoggedDeadlocks, r.LoggedProblems)
 }
 
 // maxBenchDuration bounds a run: the benchmark is a load test of a server
@@ -81,6 +107,15 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	if o.Duration <= 0 || o.Duration > maxBenchDuration || o.Warmup < 0 || o.Warmup > time.Minute {
 		return nil, fmt.Errorf("bench: duration must be in (0, %v], warmup in [0, 1m]", maxBenchDuration)
 	}
+	if o.Handover < 0 || o.Handover > 100 {
+		return nil, errors.New("bench: handover must be a percentage, 0 to 100")
+	}
+	if o.Agents == 0 {
+		o.Agents = 4
+	}
+	if o.Agents < 1 || o.Agents > 64 {
+		return nil, errors.New("bench: agents must be between 1 and 64")
+	}
 	dir, err := os.MkdirTemp("", "tandem-bench-")
 	if err != nil {
 		return nil, err
@@ -90,8 +125,8 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	_, _ = rand.Read(raw)
 	id := hex.EncodeToString(raw)
 	cfg := config.Config{DataDir: dir, DB: o.DB, NATSURL: o.NATS, NATSPrefix: "tandembench_" + id, Addr: "127.0.0.1:0"}
-	log := slog.New(slog.DiscardHandler)
-	a, err := Open(ctx, cfg, log)
+	logs := newLogCounter()
+	a, err := Open(ctx, cfg, slog.New(logs))
 	if err != nil {
 		return nil, err
 	}
@@ -110,16 +145,21 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 
 	b := &bencher{base: "http://" + ln.Addr().String(), client: &http.Client{
 		Timeout:   10 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients + 8},
+		Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients + o.Agents + 8},
 	}}
 	slug := "bench-" + id
-	agentTok, adminTok, err := b.seed(ctx, a, slug, o.Clients)
+	// In the handover scenario the agents of seedAgents take the work: the
+	// seeded agent stays offline, or offers would wait for them in vain.
+	agentTok, adminTok, err := b.seed(ctx, a, slug, o.Clients, o.Handover == 0)
 	if err != nil {
 		return nil, err
 	}
-	convs, tokens, err := b.assign(ctx, slug, agentTok, o.Clients)
-	if err != nil {
-		return nil, err
+	var convs []int64
+	var tokens []string
+	if o.Handover == 0 {
+		if convs, tokens, err = b.assign(ctx, slug, agentTok, o.Clients); err != nil {
+			return nil, err
+		}
 	}
 
 	// A staff stream sees every message: the delivery half of the latency.
@@ -132,10 +172,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}
 	defer conn.CloseNow()
 	conn.SetReadLimit(1 << 20)
-	var sentAt sync.Map // body → time sent
-	var mu sync.Mutex
-	var ack, delivery []time.Duration
-	measuring := false
+	rec := &benchRecorder{}
 	go func() {
 		for {
 			_, raw, err := conn.Read(streamCtx)
@@ -149,61 +186,144 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 					Body string `json:"body"`
 				} `json:"data"`
 			}
-			if json.Unmarshal(raw, &f) != nil || f.Type != model.EventMessageCreated {
-				continue
-			}
-			if v, ok := sentAt.LoadAndDelete(f.Data.Body); ok {
-				mu.Lock()
-				if measuring {
-					delivery = append(delivery, now.Sub(v.(time.Time)))
-				}
-				mu.Unlock()
+			if json.Unmarshal(raw, &f) == nil && f.Type == model.EventMessageCreated {
+				rec.delivered(f.Data.Body, now)
 			}
 		}
 	}()
 
+	deadlocksBefore := int64(-1)
+	if store.IsPostgresURL(o.DB) {
+		if deadlocksBefore, err = pgDeadlocks(ctx, o.DB); err != nil {
+			return nil, fmt.Errorf("bench: read pg_stat_database: %w", err)
+		}
+	}
+	time.AfterFunc(o.Warmup, rec.startMeasuring)
+	if o.Handover > 0 {
+		if err := b.conversations(ctx, a, o, slug, rec); err != nil {
+			return nil, err
+		}
+	} else {
+		b.messages(ctx, o, convs, tokens, rec)
+	}
+	time.Sleep(200 * time.Millisecond) // the last frames
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	elapsed := time.Since(rec.start) - 200*time.Millisecond
+	res := &BenchResult{
+		Dialect: a.Store.Dialect(), Bus: busName(cfg), Clients: o.Clients, Duration: elapsed.Round(time.Millisecond),
+		Messages: len(rec.ack), Errors: rec.errors, PerSecond: float64(len(rec.ack)) / elapsed.Seconds(),
+		Handover: o.Handover, Accepted: rec.accepted, AgentErrors: rec.agentErrors,
+		Deadlocks: -1, LoggedDeadlocks: logs.deadlocks.Load(), LoggedProblems: logs.problems.Load(),
+	}
+	res.AckP50, res.AckP99 = percentile(rec.ack, 50), percentile(rec.ack, 99)
+	res.DeliveryP50, res.DeliveryP99 = percentile(rec.delivery, 50), percentile(rec.delivery, 99)
+	if deadlocksBefore >= 0 {
+		// The statistics collector publishes with a delay: read until the
+		// figure stops moving (at most a second).
+		after := deadlocksBefore
+		for range 5 {
+			n, err := pgDeadlocks(ctx, o.DB)
+			if err != nil {
+				return nil, fmt.Errorf("bench: read pg_stat_database: %w", err)
+			}
+			if n == after && n != deadlocksBefore {
+				break
+			}
+			after = n
+			time.Sleep(200 * time.Millisecond)
+		}
+		res.Deadlocks = after - deadlocksBefore
+	}
+	return res, nil
+}
+
+// messages has every customer send messages back to back in the
+// conversation an agent holds, until the run's end.
+func (b *bencher) messages(ctx context.Context, o BenchOptions, convs []int64, tokens []string, rec *benchRecorder) {
 	var wg sync.WaitGroup
-	errCount := 0
-	var start time.Time
 	deadline := time.Now().Add(o.Warmup + o.Duration)
-	time.AfterFunc(o.Warmup, func() {
-		mu.Lock()
-		measuring, start = true, time.Now()
-		mu.Unlock()
-	})
 	for i := range o.Clients {
 		wg.Go(func() {
 			for n := 0; time.Now().Before(deadline) && ctx.Err() == nil; n++ {
 				body := fmt.Sprintf("bench %d %d", i, n)
-				t0 := time.Now()
-				sentAt.Store(body, t0)
+				t0 := rec.sent(body)
 				status, _, err := b.do(ctx, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", convs[i]), tokens[i],
 					map[string]any{"client_id": fmt.Sprint("b", n), "body": body})
-				d := time.Since(t0)
-				mu.Lock()
-				if measuring {
-					if err != nil || status != http.StatusCreated {
-						errCount++
-					} else {
-						ack = append(ack, d)
-					}
-				}
-				mu.Unlock()
+				rec.acked(t0, err == nil && status == http.StatusCreated)
 			}
 		})
 	}
 	wg.Wait()
-	time.Sleep(200 * time.Millisecond) // the last frames
-	mu.Lock()
-	defer mu.Unlock()
-	elapsed := time.Since(start) - 200*time.Millisecond
-	res := &BenchResult{
-		Dialect: a.Store.Dialect(), Bus: busName(cfg), Clients: o.Clients, Duration: elapsed.Round(time.Millisecond),
-		Messages: len(ack), Errors: errCount, PerSecond: float64(len(ack)) / elapsed.Seconds(),
+}
+
+// benchRecorder collects what a run measures; nothing counts before
+// startMeasuring (the warm-up).
+type benchRecorder struct {
+	sentAt sync.Map // body → time sent
+
+	mu                    sync.Mutex
+	measuring             bool
+	start                 time.Time
+	ack, delivery         []time.Duration
+	errors                int
+	accepted, agentErrors int
+}
+
+func (r *benchRecorder) startMeasuring() {
+	r.mu.Lock()
+	r.measuring, r.start = true, time.Now()
+	r.mu.Unlock()
+}
+
+// sent notes that the message body is being sent now, and returns now.
+func (r *benchRecorder) sent(body string) time.Time {
+	t0 := time.Now()
+	r.sentAt.Store(body, t0)
+	return t0
+}
+
+// acked records the answer to a message sent at t0.
+func (r *benchRecorder) acked(t0 time.Time, ok bool) {
+	d := time.Since(t0)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case !r.measuring:
+	case ok:
+		r.ack = append(r.ack, d)
+	default:
+		r.errors++
 	}
-	res.AckP50, res.AckP99 = percentile(ack, 50), percentile(ack, 99)
-	res.DeliveryP50, res.DeliveryP99 = percentile(delivery, 50), percentile(delivery, 99)
-	return res, nil
+}
+
+// delivered records that the stream brought the message body at now.
+func (r *benchRecorder) delivered(body string, now time.Time) {
+	v, ok := r.sentAt.LoadAndDelete(body)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	if r.measuring {
+		r.delivery = append(r.delivery, now.Sub(v.(time.Time)))
+	}
+	r.mu.Unlock()
+}
+
+func (r *benchRecorder) handedOver() {
+	r.mu.Lock()
+	if r.measuring {
+		r.accepted++
+	}
+	r.mu.Unlock()
+}
+
+func (r *benchRecorder) agentError() {
+	r.mu.Lock()
+	if r.measuring {
+		r.agentErrors++
+	}
+	r.mu.Unlock()
 }
 
 func percentile(ds []time.Duration, p int) time.Duration {
@@ -257,9 +377,9 @@ func (b *bencher) call(ctx context.Context, method, path, token string, body any
 	return nil
 }
 
-// seed creates the workspace with an agent who can hold every conversation,
-// and an admin; it returns their tokens.
-func (b *bencher) seed(ctx context.Context, a *App, slug string, clients int) (agentTok, adminTok string, err error) {
+// seed creates the workspace with an agent who can hold every conversation
+// (available when asked to be), and an admin; it returns their tokens.
+func (b *bencher) seed(ctx context.Context, a *App, slug string, clients int, available bool) (agentTok, adminTok string, err error) {
 	ws, err := a.Store.EnsureWorkspace(ctx, model.Workspace{Slug: slug, Name: "Bench", OfferTimeout: time.Minute})
 	if err != nil {
 		return "", "", err
@@ -274,15 +394,23 @@ func (b *bencher) seed(ctx context.Context, a *App, slug string, clients int) (a
 			PasswordHash: string(hash), Capacity: clients}); err != nil {
 			return "", "", err
 		}
-		var out struct {
-			Token string `json:"token"`
-		}
-		if err := b.call(ctx, "POST", "/api/v1/auth/login", "", map[string]string{"email": s.email, "password": "bench"}, 200, &out); err != nil {
+		if *s.tok, err = b.login(ctx, s.email); err != nil {
 			return "", "", err
 		}
-		*s.tok = out.Token
+	}
+	if !available {
+		return agentTok, adminTok, nil
 	}
 	return agentTok, adminTok, b.call(ctx, "PUT", "/api/v1/agents/me/status", agentTok, map[string]string{"status": "available"}, 200, nil)
+}
+
+// login signs the bench's staff member in and returns the token.
+func (b *bencher) login(ctx context.Context, email string) (string, error) {
+	var out struct {
+		Token string `json:"token"`
+	}
+	err := b.call(ctx, "POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": "bench"}, 200, &out)
+	return out.Token, err
 }
 
 // assign opens one conversation per client, hands each to people and has
@@ -341,6 +469,8 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	fs.IntVar(&o.Clients, "clients", 16, "customers sending at once, each in its own conversation")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "time sent but not measured")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "time measured (at most 5m)")
+	fs.IntVar(&o.Handover, "handover", 0, "percent of conversations handed to a person: above 0, customers start conversations with the assistant\nand write in a loop while dispatch offers the handed-over ones to --agents agents, who accept, answer and resolve them")
+	fs.IntVar(&o.Agents, "agents", 4, "agents taking handed-over conversations (with --handover)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: tandem bench [flags]\n\nMeasures messages per second and latency through the HTTP API and the WebSocket\nstream of a Tandem server it starts in this process on 127.0.0.1.\n\nFlags:\n")

@@ -31,6 +31,17 @@ func TestBenchRuns(t *testing.T) {
 	if res.Messages == 0 || res.Errors != 0 || res.AckP99 <= 0 || res.DeliveryP99 <= 0 {
 		t.Errorf("result %+v", res)
 	}
+	// The handover scenario: conversations with the assistant, some handed to agents.
+	res, err = app.Bench(context.Background(), app.BenchOptions{Clients: 2, Handover: 100, Agents: 1, Duration: 700 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages == 0 || res.Errors != 0 || res.AgentErrors != 0 || res.Handover != 100 || res.Deadlocks != -1 {
+		t.Errorf("handover result %+v", res)
+	}
+	if _, err := app.Bench(context.Background(), app.BenchOptions{Clients: 2, Handover: 101, Duration: time.Second}); err == nil {
+		t.Error("a handover share over 100 % was accepted")
+	}
 	if _, err := app.Bench(context.Background(), app.BenchOptions{Clients: 2, Duration: time.Hour}); err == nil {
 		t.Error("an hour-long run was accepted")
 	}

@@ -244,7 +244,7 @@ func TestHandoff(t *testing.T) {
 				e.setStatus(t, ben, "available")
 				of := e.waitOffer(t, ben, conv.ID)
 				e.call(t, "POST", fmt.Sprintf("/api/v1/offers/%d/accept", of.ID), ben, nil, http.StatusOK, nil)
-				e.setStatus(t, ben, "offline")
+				e.setStatus(t, ben, "away") // no more offers; offline would hand the conversation back
 			}
 			before := e.conversation(t, cust, conv.ID)
 			if before.Status != tc.wantBefore {
@@ -1019,7 +1019,7 @@ func TestHealthAndPages(t *testing.T) {
 		path, ctype string
 	}{
 		{"/healthz", "text/plain"},
-		{"/readyz", "text/plain"},
+		// /readyz: TestReadyzWaitsForTheWorkers (this env runs no RunWorkers).
 		{"/api/v1/openapi.json", "application/json"},
 		{"/widget.js", "text/javascript"},
 		{"/demo", "text/html"},

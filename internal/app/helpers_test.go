@@ -236,9 +236,10 @@ func (e *env) fails(t *testing.T, method, path, token string, body any, wantStat
 // ---- API objects, as the contract in docs/api.md describes them -------------
 
 type queueInfo struct {
-	Position            int `json:"position"`
-	ExpectedWaitSeconds int `json:"expected_wait_seconds"`
-	AgentsOnline        int `json:"agents_online"`
+	Position            int  `json:"position"`
+	ExpectedWaitSeconds *int `json:"expected_wait_seconds"`
+	ExpectedWaitUnknown bool `json:"expected_wait_unknown"`
+	AgentsOnline        int  `json:"agents_online"`
 }
 
 type conversation struct {

@@ -138,13 +138,6 @@ func TestMetricsAfterAConversation(t *testing.T) {
 	e.call(t, "POST", fmt.Sprintf("/api/v1/conversations/%d/resolve", conv.ID), ana, nil, http.StatusOK, nil)
 	cs.close()
 
-	// The stream is counted when its handler returns, after the close.
-	var after metricFamilies
-	eventually(t, waitTimeout, "the stream closed and a webhook delivered", func() bool {
-		after = scrape(t, metricsURL)
-		return after.value("tandem_http_streams_open") == 0 && after.value("tandem_webhook_attempts_total", "outcome", "delivered") >= 1
-	})
-
 	exact := []struct {
 		name   string
 		labels []string
@@ -168,11 +161,6 @@ func TestMetricsAfterAConversation(t *testing.T) {
 		{"tandem_http_requests_total", []string{"route", "/api/v1/stream", "method", "GET", "code", "101"}, 1},
 		{"tandem_http_request_duration_seconds", []string{"route", "/api/v1/stream"}, 0}, // a stream's lifetime is no latency
 	}
-	for _, c := range exact {
-		if got := after.value(c.name, c.labels...); got != c.want {
-			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
-		}
-	}
 	atLeast := []struct {
 		name   string
 		labels []string
@@ -183,6 +171,28 @@ func TestMetricsAfterAConversation(t *testing.T) {
 		{"tandem_http_request_duration_seconds", []string{"route", "/api/v1/conversations/{id}/messages", "method", "POST"}, 2},
 		{"tandem_dispatch_pass_duration_seconds", nil, 1},
 		{"tandem_webhook_attempt_duration_seconds", nil, 1},
+	}
+	// A request is counted when its handler has returned, after the client
+	// has its answer, and the stream when its handler returns after the
+	// close: wait until every counter asserted below has got that far.
+	var after metricFamilies
+	eventually(t, waitTimeout, "the stream closed, a webhook delivered and every request counted", func() bool {
+		after = scrape(t, metricsURL)
+		if after.value("tandem_http_streams_open") != 0 || after.value("tandem_webhook_attempts_total", "outcome", "delivered") < 1 {
+			return false
+		}
+		for _, c := range append(exact, atLeast...) {
+			if after.value(c.name, c.labels...) < c.want {
+				return false
+			}
+		}
+		return true
+	})
+
+	for _, c := range exact {
+		if got := after.value(c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
 	}
 	for _, c := range atLeast {
 		if got := after.value(c.name, c.labels...); got < c.want {
@@ -208,8 +218,13 @@ func TestMetricsAfterAConversation(t *testing.T) {
 		}
 		res.Body.Close()
 	}
-	if got := scrape(t, metricsURL).value("tandem_http_requests_total", "route", "unmatched", "code", "404"); got != 2 {
-		t.Errorf("unmatched 404s: %v, want 2", got)
+	var unmatched float64
+	eventually(t, waitTimeout, "the two 404s counted", func() bool {
+		unmatched = scrape(t, metricsURL).value("tandem_http_requests_total", "route", "unmatched", "code", "404")
+		return unmatched >= 2
+	})
+	if unmatched != 2 {
+		t.Errorf("unmatched 404s: %v, want 2", unmatched)
 	}
 }
 

@@ -76,14 +76,11 @@ func (s *served) stopAndWait(t *testing.T) {
 func TestServeShutsDownGracefully(t *testing.T) {
 	dir := t.TempDir()
 	srv, addrs := runServe(t, []string{"--addr", "127.0.0.1:0", "--data-dir", dir}, regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`))
-	res, err := http.Get("http://" + addrs[0] + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Fatalf("/readyz = %d", res.StatusCode)
-	}
+	// Ready once its workers run, a moment after it listens.
+	eventually(t, waitTimeout, "/readyz to say ready", func() bool {
+		code, _ := readyz(t, addrs[0])
+		return code == http.StatusOK
+	})
 	srv.stopAndWait(t)
 	if !strings.Contains(srv.logged.String(), "stopped") {
 		t.Fatalf("no clean stop in the log:\n%s", srv.logged.String())

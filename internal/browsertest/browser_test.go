@@ -553,6 +553,19 @@ func TestCustomerAndAgentInTheBrowser(t *testing.T) {
 		}
 	}
 
+	// Ana is available: the console does not ask her to become so. Going
+	// offline with a conversation in hand asks first; declining keeps her
+	// available (and the conversation hers).
+	agent.wait("no call to go available while she is", `(() => {
+		const e = document.getElementById('offers-empty');
+		return !e.hidden && /You're available/.test(e.textContent) && !/Set yourself to Available/.test(e.textContent) &&
+			document.getElementById('queue-h') !== null;
+	})()`)
+	agent.do("answer the next question no", chromedp.Evaluate[chromedp.Void](`window.confirm = (q) => { window.__asked = q; return false; }`))
+	agent.do("try to go offline", chromedp.Click(chromedp.CSS(`input[name="agent-status"][value="offline"]`), chromedp.NodeVisible))
+	agent.wait("asked first, and still available", `typeof window.__asked === 'string' && /1 open conversation/.test(window.__asked) &&
+		document.querySelector('input[name="agent-status"][value="available"]').checked`)
+
 	// 5. Ana resolves; the customer sees it.
 	agent.do("resolve", chromedp.Click(chromedp.ID("resolve"), chromedp.NodeVisible))
 	agent.wait("the conversation, resolved", `(() => {

@@ -1,10 +1,14 @@
-// Package desk holds Tandem's use cases: opening a session, starting a
-// conversation, adding a message, handing over to a person, offering,
-// accepting and resolving. Every method takes the calling Actor and checks
-// it against the resource's workspace and owner; who may call a use case at
-// all (customer, staff, supervisor, admin) is the rule its route declares
-// (web/api/routes.go), so the desk does not check roles again. Engines (assistant, routing) are called from here;
-// persistence goes through the store, signals through the bus.
+// Package desk is Tandem's request-level use cases: what a customer, an
+// agent or an admin asks for through the API — open a session, start a
+// conversation, add a message, hand over to a person, accept or decline an
+// offer, take from the queue, transfer, resolve, rate, change settings.
+// Every method takes the calling Actor and checks it against the
+// resource's workspace and owner; who may call a use case at all
+// (customer, staff, supervisor, admin) is the rule its route declares
+// (web/api/routes.go), so the desk does not check roles again. Desk holds
+// no domain of its own: it calls the domain packages — dispatch (the
+// dispatcher and the queue view), assistant, triage, knowledge — and
+// persists through the store, signals through the bus.
 package desk
 
 import (
@@ -24,6 +28,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tandem-desk/tandem/internal/bus"
+	"github.com/tandem-desk/tandem/internal/dispatch"
 	"github.com/tandem-desk/tandem/internal/knowledge"
 	"github.com/tandem-desk/tandem/internal/metrics"
 	"github.com/tandem-desk/tandem/internal/model"
@@ -116,10 +121,13 @@ type Desk struct {
 
 	kbMu sync.Mutex
 	kb   map[int64]*knowledgeBase
+	// kbGen counts invalidations: a fill that began before one is not
+	// cached, or it would put back the index the invalidation dropped.
+	kbGen uint64
+	// kbChanged is signalled (TopicKnowledge) when any node changed articles.
+	kbChanged *bus.Subscription
 
-	dispatch dispatcher
-	queue    queueState
-	cluster  clusterState
+	dispatch *dispatch.Dispatcher
 	assist   assistantDeps
 	onEvents func(workspaceID int64)
 	mail     MailOptions
@@ -134,6 +142,7 @@ func New(o Options) *Desk {
 		customerTTL: o.CustomerSessionTTL, staffTTL: o.StaffSessionTTL, onEvents: o.OnEvents, mail: o.Mail, metrics: o.Metrics,
 		kb: map[int64]*knowledgeBase{}, webhooksAllowPrivate: o.WebhooksAllowPrivate,
 	}
+	d.kbChanged = d.bus.Subscribe(TopicKnowledge)
 	clock := o.Now
 	if clock == nil {
 		clock = time.Now
@@ -151,7 +160,7 @@ func New(o Options) *Desk {
 		d.staffTTL = 12 * time.Hour
 	}
 	d.assist = newAssistantDeps(o.Assistant, d.now)
-	d.dispatch.init()
+	d.dispatch = dispatch.New(dispatch.Options{Store: o.Store, Bus: o.Bus, Logger: d.log, Now: d.now, Changed: d.changed, Metrics: o.Metrics})
 	return d
 }
 
@@ -349,7 +358,10 @@ func (d *Desk) Agents(ctx context.Context, a Actor) ([]*model.Agent, error) {
 }
 
 // SetStatus changes the calling agent's status. Going available triggers
-// dispatch; leaving gives pending offers back to the queue.
+// dispatch; leaving gives pending offers back to the queue; going offline
+// also hands the conversations the agent holds back to the front of the
+// queue, their customers told (dispatch.Dispatcher.HandBack) — a break
+// (away) keeps them.
 func (d *Desk) SetStatus(ctx context.Context, a Actor, status model.AgentStatus) (*model.Agent, error) {
 	if !status.Valid() {
 		return nil, model.Invalid("status", "must be available, away or offline")
@@ -359,6 +371,11 @@ func (d *Desk) SetStatus(ctx context.Context, a Actor, status model.AgentStatus)
 		return nil, err
 	}
 	d.metrics.OffersClosed("rescinded", len(released))
+	if status == model.AgentOffline {
+		if _, err := d.dispatch.HandBack(ctx, a.WorkspaceID, a.AgentID, agent.Name+" went offline"); err != nil {
+			return nil, err
+		}
+	}
 	d.changed(a.WorkspaceID)
 	d.Kick(a.WorkspaceID)
 	return agent, nil
@@ -370,10 +387,17 @@ type knowledgeBase struct {
 	index    *knowledge.Index
 }
 
+// TopicKnowledge is signalled when a workspace's articles change, so that
+// every node drops its cached article indexes (as TopicEndpoints does for
+// webhook endpoints): an article edited on one node reaches the assistant
+// on all of them.
+const TopicKnowledge = "knowledge.changed"
+
 // knowledge returns the workspace's knowledge base, loading it once.
 func (d *Desk) knowledge(ctx context.Context, workspaceID int64) (*knowledgeBase, error) {
 	d.kbMu.Lock()
-	kb := d.kb[workspaceID]
+	d.kbSync()
+	kb, gen := d.kb[workspaceID], d.kbGen
 	d.kbMu.Unlock()
 	if kb != nil {
 		return kb, nil
@@ -384,17 +408,35 @@ func (d *Desk) knowledge(ctx context.Context, workspaceID int64) (*knowledgeBase
 	}
 	kb = &knowledgeBase{articles: articles, index: knowledge.NewIndex(articles)}
 	d.kbMu.Lock()
-	d.kb[workspaceID] = kb
+	d.kbSync()
+	if d.kbGen == gen { // no change since the articles were read
+		d.kb[workspaceID] = kb
+	}
 	d.kbMu.Unlock()
 	return kb, nil
 }
 
-// KnowledgeChanged drops the cached article index of a workspace, so the
-// next question is answered from the current articles.
+// kbSync drops every cached index when some node signalled a change since
+// the last look. Signals carry no workspace, and indexes reload lazily, so
+// all go. The caller holds kbMu.
+func (d *Desk) kbSync() {
+	select {
+	case <-d.kbChanged.C:
+		d.kbGen++
+		clear(d.kb)
+	default:
+	}
+}
+
+// KnowledgeChanged drops the cached article index of a workspace, here at
+// once and on the other nodes through the bus, so the next question is
+// answered from the current articles.
 func (d *Desk) KnowledgeChanged(workspaceID int64) {
 	d.kbMu.Lock()
+	d.kbGen++
 	delete(d.kb, workspaceID)
 	d.kbMu.Unlock()
+	d.bus.Publish(TopicKnowledge)
 }
 
 // Subscribe returns a signal that fires when the actor's workspace has new

@@ -90,7 +90,7 @@ func (d *Desk) Transfer(ctx context.Context, a Actor, id int64, req TransferRequ
 	if err != nil {
 		return nil, err
 	}
-	set, err := d.routingSettings(ctx, a.WorkspaceID)
+	set, err := d.dispatch.Settings(ctx, a.WorkspaceID)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (d *Desk) Transfer(ctx context.Context, a Actor, id int64, req TransferRequ
 	d.changed(a.WorkspaceID)
 	if offer != nil {
 		d.metrics.OffersMade("transfer", 1)
-		d.offersMade() // dispatchers wake at its deadline
+		d.dispatch.OffersMade() // dispatchers wake at its deadline
 	}
 	d.Kick(a.WorkspaceID) // a slot freed; the queue moved
 	out, err := d.Conversation(ctx, a, id)

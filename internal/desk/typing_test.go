@@ -47,7 +47,7 @@ func newTypingScene(t *testing.T, busA, busB bus.Bus) *typingScene {
 	must(t, err)
 	_, _, err = st.SetAgentStatus(ctx, ws.ID, ana, model.AgentAvailable, now)
 	must(t, err)
-	o, err := st.CreateOffer(ctx, ws.ID, conv.ID, ana, now.Add(time.Minute), now)
+	o, err := st.CreateTimedOffer(ctx, ws.ID, conv.ID, ana, 0, time.Minute, func() time.Time { return now })
 	must(t, err)
 	_, _, err = st.AcceptOffer(ctx, ws.ID, o.ID, ana, now)
 	must(t, err)

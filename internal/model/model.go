@@ -231,11 +231,21 @@ type ConversationTriage struct {
 
 // QueueInfo tells a waiting customer where they stand. AgentsOnline
 // counts the available agents who can take the conversation; 0 means
-// nobody who can is online, and ExpectedWaitSeconds is then unknown (0).
+// nobody who can is online. ExpectedWaitSeconds is the expected wait,
+// null with ExpectedWaitUnknown set when there is nothing to estimate it
+// from (nobody available could take the conversation).
 type QueueInfo struct {
-	Position            int `json:"position"`
-	ExpectedWaitSeconds int `json:"expected_wait_seconds"`
-	AgentsOnline        int `json:"agents_online"`
+	Position            int  `json:"position"`
+	ExpectedWaitSeconds *int `json:"expected_wait_seconds"`
+	ExpectedWaitUnknown bool `json:"expected_wait_unknown"`
+	AgentsOnline        int  `json:"agents_online"`
+}
+
+// Equal reports whether q and o tell the same.
+func (q QueueInfo) Equal(o QueueInfo) bool {
+	same := (q.ExpectedWaitSeconds == nil) == (o.ExpectedWaitSeconds == nil) &&
+		(q.ExpectedWaitSeconds == nil || *q.ExpectedWaitSeconds == *o.ExpectedWaitSeconds)
+	return same && q.Position == o.Position && q.ExpectedWaitUnknown == o.ExpectedWaitUnknown && q.AgentsOnline == o.AgentsOnline
 }
 
 // Citation points an assistant answer at the article it came from.

@@ -52,7 +52,7 @@ func benchSnapshot(agents, queue int, seed uint64) routing.Snapshot {
 		if rng.IntN(10) == 0 {
 			c.Tried = map[int64]time.Time{1 + int64(rng.IntN(agents)): now.Add(-2 * time.Minute)}
 		}
-		c.Ring = set.RingAt(now.Sub(c.QueuedAt))
+		c.Ring = ringAt(set, now.Sub(c.QueuedAt))
 		s.Queue = append(s.Queue, c)
 	}
 	return s

@@ -63,6 +63,10 @@ type Conversation struct {
 	// Ring is the ring already recorded for the conversation; Plan reports
 	// the rings it has widened to beyond this.
 	Ring int
+	// Boost is extra priority beyond the settings' boosts: a conversation
+	// handed back to the queue by an agent who stopped working is given
+	// enough to stand at its front.
+	Boost time.Duration
 }
 
 // PendingOffer is an offer waiting for its agent's answer.
@@ -118,6 +122,10 @@ type Widening struct {
 	Ring           int
 	// Skills are the skills still required in the new ring.
 	Skills []string
+	// Skipped is true when the ring was reached before its time: the
+	// rings before it require what no available agent has, which waiting
+	// will not bring.
+	Skipped bool
 }
 
 // Result is what the policy decided.
@@ -140,7 +148,9 @@ func Plan(s Snapshot, now time.Time) Result {
 // space, and each agent's skills compiled to ids, between calls. It
 // recompiles an agent's skills when their Skills map is another map or
 // has another length: to change an agent's skills between plans, give
-// them a new map rather than changing a level in place. A Planner is not
+// them a new map rather than changing a level in place. Likewise the
+// intent table is compiled again when Settings.IntentGroups is another
+// slice or has another length. A Planner is not
 // safe for concurrent use; its zero value is ready.
 type Planner struct {
 	skills   map[int64]*compiled
@@ -155,8 +165,10 @@ type Planner struct {
 	agents   []agentState
 	byID     map[int64]int32
 	postings [][]int32
+	// holders[id] lists every agent with skill id, free or not.
+	holders  [][]int32
 	all      []int32
-	intents  map[string][]string
+	pol      policy
 	pendConv map[int64]bool
 	order    []queued
 	req      []int32
@@ -164,11 +176,18 @@ type Planner struct {
 	// exhausted remembers requirement sets nobody free can meet any more:
 	// free slots only shrink during a plan, so they stay unmet.
 	exhausted map[reqKey]bool
-	certCols  map[int64][]bool
-	levelCols map[int32][]int8
-	sorted    []bool // postings[id] is sorted by bound
-	allSorted bool
-	reqMask   []uint64
+	// meetable remembers, per requirement set, whether any available
+	// agent (free or not) meets it: a ring nobody meets is skipped.
+	meetable map[reqKey]bool
+	// meetsByProfile remembers meets by what decides a conversation's
+	// requirements, for conversations whose skills come from triage.
+	meetsByProfile map[profile]bool
+	certCols       map[int64][]bool
+	levelCols      map[int32][]int8
+	sorted         []bool // postings[id] is sorted by bound
+	allSorted      bool
+	reqMask        []uint64
+	meetMask       []uint64
 }
 
 type skillLevel struct {
@@ -200,53 +219,8 @@ type queued struct {
 func (p *Planner) Plan(s Snapshot, now time.Time) Result {
 	var res Result
 	set := &s.Settings
-	p.reset()
-	p.src = s.Agents
-	p.weights = set.Weights
-
-	// Agents, their skills as ids, and their load.
-	p.levels = p.levels[:0]
+	p.load(&s, now)
 	nowNs := now.UnixNano()
-	for i := range s.Agents {
-		a := &s.Agents[i]
-		p.byID[a.ID] = int32(i)
-		idle := time.Duration(max(nowNs-a.IdleSince.UnixNano(), 0))
-		p.agents = append(p.agents, agentState{
-			id: a.ID, capacity: a.Capacity, base: set.Weights.Quality * a.Quality, capInv: 1 / float64(max(a.Capacity, 1)),
-			idle: float64(idle) / float64(idle+IdleScale),
-		})
-		p.levels = append(p.levels, p.compile(a))
-	}
-	// Everything the staff has is known.
-	if s.StaffSkills != nil {
-		for _, name := range s.StaffSkills {
-			p.known[p.intern(name)] = true
-		}
-	} else {
-		for _, lv := range p.levels {
-			for _, sl := range lv {
-				p.known[sl.id] = true
-			}
-		}
-	}
-	p.words = max((len(p.names)+63)/64, 1)
-	if cap(p.masks) < len(s.Agents)*p.words {
-		p.masks = make([]uint64, len(s.Agents)*p.words)
-	}
-	p.masks = p.masks[:len(s.Agents)*p.words]
-	clear(p.masks)
-	for i, lv := range p.levels {
-		for _, sl := range lv {
-			p.masks[i*p.words+int(sl.id>>6)] |= 1 << (sl.id & 63)
-		}
-	}
-	// Pending offers count against capacity; some must be withdrawn.
-	for _, o := range s.Pending {
-		p.pendConv[o.ConversationID] = true
-		if i, ok := p.byID[o.AgentID]; ok {
-			p.agents[i].pending++
-		}
-	}
 	res.Rescind = p.rescinds(&s)
 	for i := range p.agents {
 		a := &p.agents[i]
@@ -265,21 +239,15 @@ func (p *Planner) Plan(s Snapshot, now time.Time) Result {
 
 	// The queue: rings, widenings, rechecks, and priority order.
 	// Integer nanoseconds: the queue may be long.
-	pr := newPriority(set)
+	pr := p.pol.prio
 	recheckNs := int64(math.MaxInt64)
 	for i := range s.Queue {
 		c := &s.Queue[i]
 		at := c.QueuedAt.UnixNano()
 		wait := time.Duration(nowNs - at)
-		ring := 0
-		for r := len(set.Rings) - 1; r > 0; r-- {
-			if wait >= set.Rings[r].After {
-				ring = r
-				break
-			}
-		}
+		ring, skipped := p.ringOf(set, c, wait)
 		if ring > c.Ring {
-			res.Widened = append(res.Widened, Widening{ConversationID: c.ID, Ring: ring, Skills: p.names2(p.required(set, c, ring))})
+			res.Widened = append(res.Widened, Widening{ConversationID: c.ID, Ring: ring, Skills: p.names2(p.required(set, c, ring)), Skipped: skipped})
 		}
 		if ring+1 < len(set.Rings) {
 			recheckNs = min(recheckNs, at+int64(set.Rings[ring+1].After))
@@ -338,6 +306,158 @@ func (p *Planner) Plan(s Snapshot, now time.Time) Result {
 	return res
 }
 
+// load takes in a snapshot's agents: their skills as ids and bit masks,
+// their scores' fixed parts, and the pending offers they hold.
+func (p *Planner) load(s *Snapshot, now time.Time) {
+	set := &s.Settings
+	p.reset()
+	p.compilePolicy(set)
+	p.src = s.Agents
+	p.weights = set.Weights
+
+	// Agents, their skills as ids, and their load.
+	p.levels = p.levels[:0]
+	nowNs := now.UnixNano()
+	for i := range s.Agents {
+		a := &s.Agents[i]
+		p.byID[a.ID] = int32(i)
+		idle := time.Duration(max(nowNs-a.IdleSince.UnixNano(), 0))
+		p.agents = append(p.agents, agentState{
+			id: a.ID, capacity: a.Capacity, base: set.Weights.Quality * a.Quality, capInv: 1 / float64(max(a.Capacity, 1)),
+			idle: float64(idle) / float64(idle+IdleScale),
+		})
+		p.levels = append(p.levels, p.compile(a))
+	}
+	// Everything the staff has is known.
+	if s.StaffSkills != nil {
+		for _, name := range s.StaffSkills {
+			p.known[p.intern(name)] = true
+		}
+	} else {
+		for _, lv := range p.levels {
+			for _, sl := range lv {
+				p.known[sl.id] = true
+			}
+		}
+	}
+	p.words = max((len(p.names)+63)/64, 1)
+	if cap(p.masks) < len(s.Agents)*p.words {
+		p.masks = make([]uint64, len(s.Agents)*p.words)
+	}
+	p.masks = p.masks[:len(s.Agents)*p.words]
+	clear(p.masks)
+	for len(p.holders) < len(p.names) {
+		p.holders = append(p.holders, nil)
+	}
+	for i := range p.holders {
+		p.holders[i] = p.holders[i][:0]
+	}
+	for i, lv := range p.levels {
+		for _, sl := range lv {
+			p.masks[i*p.words+int(sl.id>>6)] |= 1 << (sl.id & 63)
+			p.holders[sl.id] = append(p.holders[sl.id], int32(i))
+		}
+	}
+	// Pending offers count against capacity; some must be withdrawn.
+	for _, o := range s.Pending {
+		p.pendConv[o.ConversationID] = true
+		if i, ok := p.byID[o.AgentID]; ok {
+			p.agents[i].pending++
+		}
+	}
+}
+
+// ringOf is the ring c is in after waiting wait: the ring its waiting
+// time reached, or a later one when no available agent, free or not,
+// meets the requirements of the rings before. Such a ring is skipped at
+// once: waiting would not bring anyone who meets it, and an agent who
+// comes online or changes skills makes dispatch plan again, when the ring
+// is narrower again for whoever waits then.
+func (p *Planner) ringOf(set *Settings, c *Conversation, wait time.Duration) (ring int, skipped bool) {
+	rings := p.pol.rings
+	for r := len(rings) - 1; r > 0; r-- {
+		if wait >= rings[r].after {
+			ring = r
+			break
+		}
+	}
+	for ring+1 < len(rings) && !p.meets(set, c, ring) {
+		ring++
+		skipped = true
+	}
+	return ring, skipped
+}
+
+// meets reports whether any available agent, free or not, is certified
+// for c's workspace and has every skill c needs in ring.
+func (p *Planner) meets(set *Settings, c *Conversation, ring int) bool {
+	if c.Skills == nil {
+		k := profile{workspace: c.WorkspaceID, intent: c.Intent, sensitive: c.Sensitive, language: c.Language, ring: ring}
+		ok, seen := p.meetsByProfile[k]
+		if !seen {
+			ok = p.meetsReq(c.WorkspaceID, p.required(set, c, ring))
+			p.meetsByProfile[k] = ok
+		}
+		return ok
+	}
+	return p.meetsReq(c.WorkspaceID, p.required(set, c, ring))
+}
+
+// profile is what decides the requirements of a conversation whose skills
+// come from its intent and sensitivity.
+type profile struct {
+	workspace                   int64
+	intent, sensitive, language string
+	ring                        int
+}
+
+// meetsReq is meets for the skill ids req in a workspace.
+func (p *Planner) meetsReq(workspace int64, req []int32) bool {
+	key, memo := exhaustKey(workspace, req)
+	if memo {
+		if ok, seen := p.meetable[key]; seen {
+			return ok
+		}
+	}
+	mask := p.maskOf(req, &p.meetMask)
+	cert := p.certifiedFor(workspace)
+	ok := false
+	if len(req) == 0 {
+		ok = slices.Contains(cert, true)
+	} else {
+		// Only those who have the rarest required skill can meet them all.
+		cands := p.holders[req[0]]
+		for _, id := range req[1:] {
+			if len(p.holders[id]) < len(cands) {
+				cands = p.holders[id]
+			}
+		}
+		for _, i := range cands {
+			if cert[i] && p.hasAll(int(i), mask) {
+				ok = true
+				break
+			}
+		}
+	}
+	if memo {
+		p.meetable[key] = ok
+	}
+	return ok
+}
+
+// maskOf sets the bits of the skills in req in the scratch mask *buf.
+func (p *Planner) maskOf(req []int32, buf *[]uint64) []uint64 {
+	if cap(*buf) < p.words {
+		*buf = make([]uint64, p.words)
+	}
+	mask := (*buf)[:p.words]
+	clear(mask)
+	for _, id := range req {
+		mask[id>>6] |= 1 << (id & 63)
+	}
+	return mask
+}
+
 // reqKey names a set of required skills in a workspace.
 type reqKey struct {
 	workspace int64
@@ -363,6 +483,8 @@ func (p *Planner) reset() {
 		p.byID = map[int64]int32{}
 		p.pendConv = map[int64]bool{}
 		p.exhausted = map[reqKey]bool{}
+		p.meetable = map[reqKey]bool{}
+		p.meetsByProfile = map[profile]bool{}
 		p.certCols = map[int64][]bool{}
 		p.levelCols = map[int32][]int8{}
 		p.skills = map[int64]*compiled{}
@@ -370,6 +492,8 @@ func (p *Planner) reset() {
 	clear(p.certCols)
 	clear(p.levelCols)
 	clear(p.exhausted)
+	clear(p.meetable)
+	clear(p.meetsByProfile)
 	clear(p.byID)
 	clear(p.pendConv)
 	if len(p.names) > maxInterned || len(p.skills) > maxCached {
@@ -390,7 +514,6 @@ func (p *Planner) reset() {
 	}
 	p.allSorted = false
 	p.order = p.order[:0]
-	p.intents = nil
 }
 
 // Bounds on what a Planner remembers between plans.
@@ -454,20 +577,11 @@ func (p *Planner) names2(ids []int32) []string {
 // It also sets p.primary to c's primary skill (−1 if no agent has it).
 func (p *Planner) required(set *Settings, c *Conversation, ring int) []int32 {
 	p.req = p.req[:0]
-	var primary, secondary, language bool
-	for _, k := range set.Rings[ring].Require {
-		switch k {
-		case Primary:
-			primary = true
-		case Secondary:
-			secondary = true
-		case Language:
-			language = true
-		}
-	}
+	need := p.pol.rings[ring]
+	primary, secondary, language := need.primary, need.secondary, need.language
 	skills := c.Skills
 	if skills == nil {
-		skills = p.skillsOf(set, c)
+		skills = p.skillsOf(c)
 	}
 	p.primary = -1
 	if len(skills) > 0 {
@@ -493,26 +607,82 @@ func (p *Planner) required(set *Settings, c *Conversation, ring int) []int32 {
 	return p.req
 }
 
-// skillsOf maps a conversation's intent and sensitivity to skills, with the
-// intent table built once per plan.
-func (p *Planner) skillsOf(set *Settings, c *Conversation) []string {
-	if c.Intent == "" && c.Sensitive == "" {
-		return nil
+// skillsOf maps a conversation's intent and sensitivity to skills, primary
+// first (Settings.Skills), from the compiled intent table.
+func (p *Planner) skillsOf(c *Conversation) []string {
+	if c.Sensitive == "" {
+		return p.pol.intents[c.Intent]
 	}
-	if c.Sensitive != "" {
-		return set.Skills(c.Intent, c.Sensitive)
+	sk, ok := p.pol.sensitive[c.Sensitive]
+	if !ok {
+		sk = p.pol.sensitive["*"]
 	}
-	if p.intents == nil {
-		p.intents = map[string][]string{}
+	byIntent := p.pol.intents[c.Intent]
+	if sk == "" {
+		return byIntent
+	}
+	out := make([]string, 0, 1+len(byIntent))
+	out = append(out, sk)
+	for _, g := range byIntent {
+		if g != sk {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// policy is a workspace's Settings compiled for planning, once per plan —
+// and the intent table once per set of intent groups: what each ring
+// requires, the boosts, the skills of each intent. Plan, Rank and
+// Takeable read the rings, the required skills and the priority only
+// from it, so they cannot disagree.
+type policy struct {
+	rings     []ringNeeds
+	prio      priority
+	sensitive map[string]string
+	intents   map[string][]string
+	// groups and nGroups name the intent groups the table was built from.
+	groups  unsafe.Pointer
+	nGroups int
+}
+
+// ringNeeds is a ring: from when it applies and what it requires.
+type ringNeeds struct {
+	after                        time.Duration
+	primary, secondary, language bool
+}
+
+// compilePolicy compiles set into p.pol.
+func (p *Planner) compilePolicy(set *Settings) {
+	pol := &p.pol
+	pol.rings = pol.rings[:0]
+	for _, r := range set.Rings {
+		n := ringNeeds{after: r.After}
+		for _, k := range r.Require {
+			switch k {
+			case Primary:
+				n.primary = true
+			case Secondary:
+				n.secondary = true
+			case Language:
+				n.language = true
+			}
+		}
+		pol.rings = append(pol.rings, n)
+	}
+	pol.prio = newPriority(set)
+	pol.sensitive = set.SensitiveSkills
+	if g := unsafe.Pointer(unsafe.SliceData(set.IntentGroups)); pol.intents == nil || g != pol.groups || len(set.IntentGroups) != pol.nGroups {
+		pol.intents = map[string][]string{}
 		for _, g := range set.IntentGroups {
 			for _, in := range g.Intents {
-				if !slices.Contains(p.intents[in], g.Skill) {
-					p.intents[in] = append(p.intents[in], g.Skill)
+				if !slices.Contains(pol.intents[in], g.Skill) {
+					pol.intents[in] = append(pol.intents[in], g.Skill)
 				}
 			}
 		}
+		pol.groups, pol.nGroups = g, len(set.IntentGroups)
 	}
-	return p.intents[c.Intent]
 }
 
 // choose returns the index of the best eligible agent for c (−1 if none),
@@ -542,15 +712,8 @@ func (p *Planner) choose(set *Settings, c *Conversation, req []int32, now time.T
 		p.sortByBound(cands)
 		p.sorted[list] = true
 	}
-	if cap(p.reqMask) < p.words {
-		p.reqMask = make([]uint64, p.words)
-	}
-	mask := p.reqMask[:p.words]
-	clear(mask)
-	for _, id := range req {
-		mask[id>>6] |= 1 << (id & 63)
-	}
-	e := evaluation{p: p, set: set, c: c, now: now, mask: mask, cert: p.certifiedFor(c.WorkspaceID), best: -1, levelW: set.Weights.Level / 5}
+	mask := p.maskOf(req, &p.reqMask)
+	e := evaluation{p: p, set: set, c: c, now: now, mask: mask, cert: p.certifiedFor(c.WorkspaceID), best: -1, cooled: -1, levelW: set.Weights.Level / 5}
 	if p.primary >= 0 && set.Weights.Level != 0 {
 		e.levels = p.levelsIn(p.primary) // the level in the primary skill counts in every ring
 	}
@@ -571,7 +734,29 @@ func (p *Planner) choose(set *Settings, c *Conversation, req []int32, now time.T
 			e.consider(int(i32), 0)
 		}
 	}
+	if e.best < 0 && e.cooled >= 0 && !p.othersEligible(&e) {
+		// Everyone else who could take c is sitting out a cooldown on it
+		// or is not there: the cooldown spares an agent only while someone
+		// else could take the conversation, never at the customer's cost.
+		return e.cooled, time.Time{}
+	}
 	return e.best, e.recheck
+}
+
+// othersEligible reports whether an available agent other than those
+// sitting out a cooldown on the conversation could take it, now or once
+// a slot of theirs frees.
+func (p *Planner) othersEligible(e *evaluation) bool {
+	for i := range p.agents {
+		if !e.cert[i] || !p.hasAll(i, e.mask) {
+			continue
+		}
+		if at, ok := e.c.Tried[p.agents[i].id]; ok && e.now.Before(at.Add(e.set.Cooldown)) {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // evaluation is the search for the best agent for one conversation.
@@ -585,7 +770,11 @@ type evaluation struct {
 	levels []int8
 	levelW float64
 
-	best        int
+	best int
+	// cooled is the free eligible agent who passed on the conversation
+	// longest ago and is still in their cooldown (−1: none).
+	cooled      int
+	cooledAt    time.Time
 	bestTried   bool
 	bestTriedAt time.Time
 	bestScore   float64
@@ -611,6 +800,9 @@ func (e *evaluation) consider(i int, bonus float64) {
 		if at, ok := e.c.Tried[a.id]; ok {
 			if until := at.Add(e.set.Cooldown); e.now.Before(until) {
 				e.recheck = earliest(e.recheck, until)
+				if e.cooled < 0 || at.Before(e.cooledAt) || (at.Equal(e.cooledAt) && a.id < p.agents[e.cooled].id) {
+					e.cooled, e.cooledAt = i, at
+				}
 				return
 			}
 			tried, triedAt = true, at
@@ -811,8 +1003,11 @@ func (p *Planner) insert(list []int32, i int32, sorted bool) []int32 {
 // queued time (earlier first), then id.
 type heap []queued
 
-func (h heap) before(i, j int) bool {
-	a, b := &h[i], &h[j]
+func (h heap) before(i, j int) bool { return h[i].before(&h[j]) }
+
+// before is the queue's one order: higher priority first, then queued
+// earlier, then lower id. Plan serves and Rank places by it.
+func (a *queued) before(b *queued) bool {
 	if a.prio != b.prio {
 		return a.prio > b.prio
 	}

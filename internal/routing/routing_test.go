@@ -126,10 +126,20 @@ func TestPlan(t *testing.T) {
 			want: offers(1, 10),
 		},
 		{
-			name: "a skill only an unavailable colleague has is still required: wait",
+			name: "a skill only an unavailable colleague has: the rings that need it are skipped at once",
 			snap: routing.Snapshot{
 				Queue:       []routing.Conversation{cardQ(1, 90, "en")},
 				Agents:      []routing.Agent{ag(10, 3, 0, "payments", "lang:en")},
+				StaffSkills: []string{"cards", "payments", "lang:en"},
+			},
+			now:  95,
+			want: offers(1, 10),
+		},
+		{
+			name: "a skill only a busy available colleague has is still required: wait for them",
+			snap: routing.Snapshot{
+				Queue:       []routing.Conversation{cardQ(1, 90, "en")},
+				Agents:      []routing.Agent{ag(10, 3, 0, "payments", "lang:en"), ag(11, 1, 1, "cards", "lang:en")},
 				StaffSkills: []string{"cards", "payments", "lang:en"},
 			},
 			now: 95,
@@ -140,7 +150,7 @@ func TestPlan(t *testing.T) {
 				Queue: []routing.Conversation{cardQ(1, 0, "en"), with(cv(2, 50), func(c *routing.Conversation) {
 					c.Intent, c.Language = "pending_transfer", "en"
 				})},
-				Agents:      []routing.Agent{ag(10, 3, 0, "transfers", "lang:en")},
+				Agents:      []routing.Agent{ag(10, 3, 0, "transfers", "lang:en"), ag(11, 1, 1, "cards", "lang:en")},
 				StaffSkills: []string{"cards", "transfers", "lang:en"},
 			},
 			now:  55,
@@ -344,12 +354,15 @@ func TestRings(t *testing.T) {
 		skills    []string
 		want      int64 // 0: no offer
 		recheck   int
+		skipped   bool // the ring was reached before its time
 	}{
 		{sec: 5, available: []int64{10, 11, 12, 13, 14}, ring: 0, skills: []string{"fraud", "cards", "lang:sv"}, recheck: 30},
 		{sec: 30, available: []int64{10, 11, 12, 13, 14}, ring: 1, skills: []string{"fraud", "lang:sv"}, want: 12, recheck: 60},
-		{sec: 40, available: []int64{10, 11, 13}, ring: 1, skills: []string{"fraud", "lang:sv"}, recheck: 60},
+		// Nobody available does fraud in Swedish any more: that ring is skipped.
+		{sec: 40, available: []int64{10, 11, 13}, ring: 2, skills: []string{"lang:sv"}, want: 11, recheck: 180, skipped: true},
 		{sec: 60, available: []int64{10, 11, 13}, ring: 2, skills: []string{"lang:sv"}, want: 11, recheck: 180},
-		{sec: 100, available: []int64{10, 13}, ring: 2, skills: []string{"lang:sv"}, recheck: 180},
+		// Nobody available speaks Swedish: waiting would not change that.
+		{sec: 100, available: []int64{10, 13}, ring: 3, skills: []string{}, want: 13, skipped: true},
 		{sec: 180, available: []int64{10, 13}, ring: 3, skills: []string{}, want: 13},
 	}
 	recorded := 0
@@ -374,7 +387,7 @@ func TestRings(t *testing.T) {
 			t.Errorf("at %ds (ring %d): offered to %d, want %d", st.sec, st.ring, got, st.want)
 		}
 		if st.ring > recorded {
-			want := []routing.Widening{{ConversationID: 1, Ring: st.ring, Skills: st.skills}}
+			want := []routing.Widening{{ConversationID: 1, Ring: st.ring, Skills: st.skills, Skipped: st.skipped}}
 			if !reflect.DeepEqual(res.Widened, want) {
 				t.Errorf("at %ds: widened %+v, want %+v", st.sec, res.Widened, want)
 			}
@@ -399,7 +412,8 @@ func TestPassedAgentIsSparedUntilTheCooldownEnds(t *testing.T) {
 	snap := routing.Snapshot{
 		Settings: set,
 		Queue:    []routing.Conversation{with(cv(1, 1), func(c *routing.Conversation) { c.Tried = map[int64]time.Time{10: at(90)} }), cv(2, 2)},
-		Agents:   []routing.Agent{ag(10, 3, 0)},
+		// Agent 11 could take conversation 1 once their slot frees.
+		Agents: []routing.Agent{ag(10, 3, 0), ag(11, 1, 1)},
 	}
 	got := routing.Plan(snap, at(100))
 	if want := offers(2, 10); !reflect.DeepEqual(pairs(got.Offers), want) || !got.Recheck.Equal(at(120)) {
@@ -408,6 +422,31 @@ func TestPassedAgentIsSparedUntilTheCooldownEnds(t *testing.T) {
 	got = routing.Plan(snap, at(120))
 	if len(got.Offers) != 2 || got.Offers[0].ConversationID != 1 || !got.Recheck.IsZero() {
 		t.Fatalf("after the cooldown: %+v, recheck %v; want conversation 1 offered again", got.Offers, got.Recheck)
+	}
+}
+
+// TestCooldownHoldsOnlyWhileSomeoneElseCould: the only agent online who
+// can take a conversation gets it again at once after passing on it; a
+// cooldown never keeps a customer waiting for nobody.
+func TestCooldownHoldsOnlyWhileSomeoneElseCould(t *testing.T) {
+	set := routing.DefaultSettings()
+	tried := with(cv(1, 1), func(c *routing.Conversation) { c.Tried = map[int64]time.Time{10: at(90)} })
+	snap := routing.Snapshot{Settings: set, Queue: []routing.Conversation{tried}, Agents: []routing.Agent{ag(10, 3, 0)}}
+	if got := routing.Plan(snap, at(100)); !reflect.DeepEqual(pairs(got.Offers), offers(1, 10)) {
+		t.Errorf("the only agent online: %+v, want the conversation offered again", got.Offers)
+	}
+	// Someone else who could take it is online (agent 12 is certified
+	// elsewhere and does not count): agent 10 is spared.
+	other := agentWith(ag(12, 3, 0), func(a *routing.Agent) { a.Workspaces = []int64{2} })
+	snap.Agents = []routing.Agent{ag(10, 3, 0), ag(11, 2, 2), other}
+	if got := routing.Plan(snap, at(100)); len(got.Offers) != 0 || !got.Recheck.Equal(at(150)) {
+		t.Errorf("with a colleague who could take it: %+v, recheck %v; want none until %v", got.Offers, got.Recheck, at(150))
+	}
+	// Both who could take it passed: the one who passed longest ago gets it.
+	snap.Queue[0].Tried = map[int64]time.Time{10: at(90), 11: at(80)}
+	snap.Agents = []routing.Agent{ag(10, 3, 0), ag(11, 3, 0)}
+	if got := routing.Plan(snap, at(100)); !reflect.DeepEqual(pairs(got.Offers), offers(1, 11)) {
+		t.Errorf("both passed: %+v, want agent 11", got.Offers)
 	}
 }
 
@@ -611,6 +650,51 @@ func (w *world) eligible(a routing.Agent, c routing.Conversation, ring int) bool
 	return true
 }
 
+// ring is an independent statement of the ring c is in: the one its
+// waiting time reached, or the first after it that some available agent
+// (free or not) is eligible in.
+func (w *world) ring(c routing.Conversation) int {
+	ring := ringAt(w.set, w.now.Sub(c.QueuedAt))
+	for ; ring+1 < len(w.set.Rings); ring++ {
+		for _, id := range sortedKeys(w.agents) {
+			if a := w.agents[id]; a.available && w.eligible(a.a, c, ring) {
+				return ring
+			}
+		}
+	}
+	return ring
+}
+
+// cooling reports whether agent id sits out a cooldown on c: they passed
+// on it within the cooldown and another available agent, not cooling
+// down on it, is eligible for it.
+func (w *world) cooling(id int64, c routing.Conversation, ring int) bool {
+	cooling := func(id int64) bool {
+		at, ok := c.Tried[id]
+		return ok && w.now.Before(at.Add(w.set.Cooldown))
+	}
+	if !cooling(id) {
+		return false
+	}
+	for _, other := range sortedKeys(w.agents) {
+		if a := w.agents[other]; other != id && a.available && w.eligible(a.a, c, ring) && !cooling(other) {
+			return true
+		}
+	}
+	return false
+}
+
+// ringAt is the ring a conversation's waiting time w reaches.
+func ringAt(set routing.Settings, w time.Duration) int {
+	ring := 0
+	for i, r := range set.Rings {
+		if w >= r.After {
+			ring = i
+		}
+	}
+	return ring
+}
+
 func (w *world) load(id int64) (active, pending int) {
 	for _, c := range w.convs {
 		if !c.done && c.assigned == id {
@@ -662,11 +746,10 @@ func (w *world) plan(t *testing.T) routing.Result {
 			t.Fatalf("offer %+v: a second pending offer of the conversation", o)
 		case a == nil || !a.available:
 			t.Fatalf("offer %+v to an unavailable agent", o)
-		case !w.eligible(a.a, c.c, w.set.RingAt(w.now.Sub(c.c.QueuedAt))):
-			t.Fatalf("offer %+v to an agent not eligible in ring %d: %+v for %+v", o, o.Ring, a.a, c.c)
-		}
-		if at, ok := c.c.Tried[o.AgentID]; ok && w.now.Before(at.Add(w.set.Cooldown)) {
-			t.Fatalf("offer %+v to an agent in their cooldown", o)
+		case o.Ring != w.ring(c.c) || !w.eligible(a.a, c.c, o.Ring):
+			t.Fatalf("offer %+v to an agent not eligible in ring %d: %+v for %+v", o, w.ring(c.c), a.a, c.c)
+		case w.cooling(o.AgentID, c.c, o.Ring):
+			t.Fatalf("offer %+v to an agent in their cooldown while someone else could take it", o)
 		}
 		seen[o.ConversationID] = true
 		w.nextID++
@@ -686,14 +769,14 @@ func (w *world) plan(t *testing.T) routing.Result {
 		if c.done || c.assigned != 0 || w.pendingOf(id) {
 			continue
 		}
-		ring := w.set.RingAt(w.now.Sub(c.c.QueuedAt))
+		ring := w.ring(c.c)
 		for _, aid := range sortedKeys(w.agents) {
 			a := w.agents[aid]
 			active, pending := w.load(aid)
 			if !a.available || active+pending >= a.a.Capacity || !w.eligible(a.a, c.c, ring) {
 				continue
 			}
-			if at, ok := c.c.Tried[aid]; ok && w.now.Before(at.Add(w.set.Cooldown)) {
+			if w.cooling(aid, c.c, ring) {
 				continue
 			}
 			t.Fatalf("conversation %d waits although agent %d is eligible with a free slot", id, aid)

@@ -414,37 +414,11 @@ func ParseSettings(data []byte) (Settings, error) {
 
 // Skills returns the skills a conversation needs, primary first: the
 // skill of its sensitive matter, then its intent's groups in order, each
-// once.
+// once. It is what Plan reads, from the settings compiled.
 func (s Settings) Skills(intent, sensitive string) []string {
-	var out []string
-	if sensitive != "" {
-		sk, ok := s.SensitiveSkills[sensitive]
-		if !ok {
-			sk = s.SensitiveSkills["*"]
-		}
-		if sk != "" {
-			out = append(out, sk)
-		}
-	}
-	if intent != "" {
-		for _, g := range s.IntentGroups {
-			if slices.Contains(g.Intents, intent) && !slices.Contains(out, g.Skill) {
-				out = append(out, g.Skill)
-			}
-		}
-	}
-	return out
-}
-
-// RingAt is the index of the ring a conversation is in after waiting w.
-func (s Settings) RingAt(w time.Duration) int {
-	ring := 0
-	for i, r := range s.Rings {
-		if w >= r.After {
-			ring = i
-		}
-	}
-	return ring
+	var p Planner
+	p.compilePolicy(&s)
+	return slices.Clone(p.skillsOf(&Conversation{Intent: intent, Sensitive: sensitive}))
 }
 
 // Priority is how urgently a conversation needs a person, in seconds:
@@ -465,7 +439,7 @@ func newPriority(s *Settings) priority {
 }
 
 func (pr priority) of(c *Conversation, wait time.Duration) float64 {
-	p := wait.Seconds()
+	p := wait.Seconds() + c.Boost.Seconds()
 	if c.VIP {
 		p += pr.vip
 	}
@@ -481,41 +455,45 @@ func (pr priority) of(c *Conversation, wait time.Duration) float64 {
 	return p
 }
 
-// Required lists the skills conversation c needs in ring, in order
-// (primary, secondary, language): only skills in staff count, as in Plan.
-func (s Settings) Required(c *Conversation, ring int, staff []string) []string {
-	ring = min(max(ring, 0), len(s.Rings)-1)
-	has := func(k string) bool { return slices.Contains(staff, k) }
-	skills := c.Skills
-	if skills == nil {
-		skills = s.Skills(c.Intent, c.Sensitive)
-	}
-	need := []string{}
-	var primary, secondary, language bool
-	for _, k := range s.Rings[ring].Require {
-		primary, secondary, language = primary || k == Primary, secondary || k == Secondary, language || k == Language
-	}
-	for i, k := range skills {
-		if ((i == 0 && primary) || (i > 0 && secondary)) && has(k) {
-			need = append(need, k)
-		}
-	}
-	if l := "lang:" + c.Language; language && c.Language != "" && has(l) {
-		need = append(need, l)
-	}
-	return need
+// SetsAway reports whether an agent who let inRow offers in a row run out
+// is set away: ExpiriesBeforeAway of them, unless that is 0 (never). An
+// accepted or declined offer starts the count again; a rescinded one
+// leaves it. The dispatcher and the simulator both ask this.
+func (s Settings) SetsAway(inRow int) bool {
+	return s.ExpiriesBeforeAway > 0 && inRow >= s.ExpiriesBeforeAway
 }
 
-// Eligible reports whether agent a could take a conversation of
-// workspaceID that needs the skills required, capacity aside.
-func Eligible(a *Agent, workspaceID int64, required []string) bool {
-	if !slices.Contains(a.Workspaces, workspaceID) {
-		return false
+// Expired reports whether an offer with this deadline has run out at now:
+// the deadline is the first instant it can no longer be accepted.
+func Expired(deadline, now time.Time) bool { return !now.Before(deadline) }
+
+// OfferEnd is how an offer ended.
+type OfferEnd int
+
+// How offers end.
+const (
+	EndAccepted OfferEnd = iota
+	EndDeclined
+	EndExpired
+	EndRescinded
+)
+
+// AfterOffer is what an offer's end means for its agent and its
+// conversation, given inRow, the offers in a row the agent let run out
+// before it: the new count (an answer, yes or no, starts it again; an
+// expiry adds one; a rescind, the agent's doing or not, leaves it), and
+// whether the agent now counts as having passed on the conversation (every
+// end but acceptance: they sit out the Cooldown on it). The store keeps
+// the same count in SQL (agents.expired_in_row); SetsAway reads it.
+func AfterOffer(end OfferEnd, inRow int) (newInRow int, passed bool) {
+	switch end {
+	case EndAccepted:
+		return 0, false
+	case EndDeclined:
+		return 0, true
+	case EndExpired:
+		return inRow + 1, true
+	default:
+		return inRow, true
 	}
-	for _, k := range required {
-		if _, ok := a.Skills[k]; !ok {
-			return false
-		}
-	}
-	return true
 }

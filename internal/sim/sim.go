@@ -106,6 +106,7 @@ type contact struct {
 type agent struct {
 	ra       routing.Agent
 	g        *AgentGroup
+	gi       int // the group's index
 	onShift  bool
 	away     bool
 	active   int
@@ -139,6 +140,9 @@ type engine struct {
 	staff   []string
 	planner routing.Planner
 	snap    routing.Snapshot
+	// stands[gi] is the plan in which group gi's busy agents last had a
+	// stand-in in the snapshot.
+	stands []int
 
 	start, end    float64 // the measured period
 	maxRate       float64
@@ -203,7 +207,7 @@ func (e *engine) setup() {
 		g := &e.sc.Agents[gi]
 		for range g.Count {
 			id++
-			a := &agent{g: g, ra: routing.Agent{ID: id, Capacity: g.Capacity, Skills: g.Skills, Workspaces: []int64{1}, IdleSince: epoch, Quality: g.Quality}}
+			a := &agent{g: g, gi: gi, ra: routing.Agent{ID: id, Capacity: g.Capacity, Skills: g.Skills, Workspaces: []int64{1}, IdleSince: epoch, Quality: g.Quality}}
 			e.agents = append(e.agents, a)
 			for s := range g.Skills {
 				if !slices.Contains(e.staff, s) {
@@ -355,7 +359,7 @@ func (e *engine) loop() error {
 				e.closeOffer(ev.o, evDecline)
 			}
 		case evExpire:
-			if ev.o.open {
+			if ev.o.open && routing.Expired(clock(ev.o.deadline), clock(e.now)) {
 				e.closeOffer(ev.o, evExpire)
 			}
 		case evComplete:
@@ -523,9 +527,21 @@ func (e *engine) plan() error {
 	s := &e.snap
 	s.Settings, s.StaffSkills = e.set, e.staff
 	s.Agents, s.Queue, s.Pending = s.Agents[:0], s.Queue[:0], s.Pending[:0]
+	if len(e.stands) == 0 {
+		e.stands = make([]int, len(e.sc.Agents))
+	}
 	for _, a := range e.agents {
-		if !a.onShift || a.away || (a.active+len(a.pending) >= a.ra.Capacity && len(a.pending) == 0) {
-			continue // busy agents without offers cannot change the plan
+		if !a.onShift || a.away {
+			continue
+		}
+		if a.active >= a.ra.Capacity && len(a.pending) == 0 {
+			// A busy agent only decides whether a ring can be met (routing
+			// skips one nobody available meets), and a group's agents have
+			// the same skills: one busy agent per group stands for the rest.
+			if e.stands[a.gi] == e.rep.Plans {
+				continue
+			}
+			e.stands[a.gi] = e.rep.Plans
 		}
 		ra := a.ra
 		ra.Active = a.active
@@ -595,7 +611,7 @@ func (e *engine) makeOffer(c *contact, a *agent, ring int) {
 		delay = g.AcceptDelay * (0.5 + e.beh.Float64())
 	}
 	switch {
-	case r < g.NoAnswer || e.now+delay >= o.deadline:
+	case r < g.NoAnswer || routing.Expired(clock(o.deadline), clock(e.now+delay)):
 		e.push(event{at: o.deadline, kind: evExpire, o: o})
 	case r < g.NoAnswer+g.Decline:
 		e.push(event{at: e.now + delay, kind: evDecline, o: o})
@@ -605,38 +621,46 @@ func (e *engine) makeOffer(c *contact, a *agent, ring int) {
 }
 
 // closeOffer ends an open offer: declined, expired, or withdrawn (−1).
+// What that means for the agent's run of expiries, the conversation's
+// list of agents who passed on it and whether the agent is set away is
+// routing's (AfterOffer, SetsAway), as on the server.
 func (e *engine) closeOffer(o *offer, how int) {
 	o.open = false
 	delete(e.offers, o.id)
 	a, c := o.a, o.c
 	a.pending = slices.DeleteFunc(a.pending, func(p *offer) bool { return p == o })
 	c.offer = nil
-	if c.waiting {
-		e.unoffered++
-		if c.conv.Tried == nil {
-			c.conv.Tried = map[int64]time.Time{}
-		}
-		c.conv.Tried[a.ra.ID] = clock(e.now)
-	}
+	end := routing.EndRescinded
 	switch how {
 	case evDecline:
-		a.inRow = 0
-		if c.measured {
-			e.rep.OffersDeclined++
-		}
+		end = routing.EndDeclined
 	case evExpire:
-		a.inRow++
-		if c.measured {
+		end = routing.EndExpired
+	}
+	inRow, passed := routing.AfterOffer(end, a.inRow)
+	a.inRow = inRow
+	if c.waiting {
+		e.unoffered++
+		if passed {
+			if c.conv.Tried == nil {
+				c.conv.Tried = map[int64]time.Time{}
+			}
+			c.conv.Tried[a.ra.ID] = clock(e.now)
+		}
+	}
+	if c.measured {
+		switch end {
+		case routing.EndDeclined:
+			e.rep.OffersDeclined++
+		case routing.EndExpired:
 			e.rep.OffersExpired++
-		}
-		if n := e.set.ExpiriesBeforeAway; n > 0 && a.inRow >= n {
-			a.inRow = 0
-			e.setAway(a, true)
-		}
-	default:
-		if c.measured {
+		default:
 			e.rep.OffersRescinded++
 		}
+	}
+	if end == routing.EndExpired && e.set.SetsAway(a.inRow) {
+		a.inRow = 0
+		e.setAway(a, true)
 	}
 	e.update(a)
 	e.dirty = true
@@ -647,7 +671,7 @@ func (e *engine) accept(o *offer) {
 	delete(e.offers, o.id)
 	a, c := o.a, o.c
 	a.pending = slices.DeleteFunc(a.pending, func(p *offer) bool { return p == o })
-	a.inRow = 0
+	a.inRow, _ = routing.AfterOffer(routing.EndAccepted, a.inRow)
 	c.offer = nil
 	e.unqueue(c)
 	a.active++

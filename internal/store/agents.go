@@ -164,11 +164,12 @@ func (s *Store) SetAgentStatus(ctx context.Context, workspaceID, agentID int64, 
 	return agent, rescinded, nil
 }
 
-// SetAgentAwayAfterExpiries sets an available agent away when they have
-// let at least n offers in a row run out, giving back their pending offers
-// — in one transaction, so an offer accepted meanwhile (which resets the
-// count) keeps them available. It reports whether the agent was set away.
-func (s *Store) SetAgentAwayAfterExpiries(ctx context.Context, workspaceID, agentID int64, n int, now time.Time) (agent *model.Agent, away bool, err error) {
+// SetAgentAwayAfterExpiries sets an available agent away when setsAway
+// says so of the offers in a row they let run out (routing's rule), giving
+// back their pending offers — in one transaction, so an offer accepted
+// meanwhile (which resets the count) keeps them available. It reports
+// whether the agent was set away.
+func (s *Store) SetAgentAwayAfterExpiries(ctx context.Context, workspaceID, agentID int64, setsAway func(inRow int) bool, now time.Time) (agent *model.Agent, away bool, err error) {
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		agent, away = nil, false
 		cur, err := s.lockAgent(ctx, tx, workspaceID, agentID)
@@ -179,7 +180,7 @@ func (s *Store) SetAgentAwayAfterExpiries(ctx context.Context, workspaceID, agen
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT expired_in_row FROM agents WHERE id = ?`), agentID).Scan(&inRow); err != nil {
 			return err
 		}
-		if n <= 0 || cur.Status != model.AgentAvailable || inRow < n {
+		if cur.Status != model.AgentAvailable || !setsAway(inRow) {
 			agent = cur
 			return nil
 		}

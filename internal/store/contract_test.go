@@ -1384,56 +1384,6 @@ func TestDispatchSnapshot(t *testing.T) {
 	})
 }
 
-func TestQueueStats(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, s *store.Store) {
-		ctx := t.Context()
-		ws := seedWorkspace(t, s, "acme")
-		cu := seedCustomer(t, s, ws, "u1")
-		ann := seedAgent(t, s, ws, "ann", 2, model.AgentAvailable)
-		bob := seedAgent(t, s, ws, "bob", 3, model.AgentAvailable)
-		seedAgent(t, s, ws, "cid", 5, model.AgentAway)
-		// bob works one conversation for ten minutes.
-		handled := assignedConversation(t, s, cu, bob, at(0))
-		_, _, err := s.ResolveConversation(ctx, ws.ID, handled.ID, handled.AssignedAt.Add(10*time.Minute))
-		must(t, err, "resolve")
-		assignedConversation(t, s, cu, bob, at(0))
-
-		c2 := queuedConversation(t, s, cu, at(3*time.Minute))
-		c1 := queuedConversation(t, s, cu, at(1*time.Minute))
-		c3 := queuedConversation(t, s, cu, at(5*time.Minute))
-		c2b := queuedConversation(t, s, cu, at(3*time.Minute)) // same instant as c2: ties go by id
-		byPosition := []*model.Conversation{c1, c2, c2b, c3}
-		for i, c := range byPosition {
-			st, err := s.QueueStats(ctx, c)
-			must(t, err, "queue stats")
-			if st.Position != i+1 {
-				t.Errorf("conversation queued at %v: position %d, want %d", c.QueuedAt, st.Position, i+1)
-			}
-			// ann: 2 free; bob: 3 - 1 active; cid is away.
-			if st.AgentsAvailable != 2 || st.FreeSlots != 4 || st.AvgHandle != 10*time.Minute {
-				t.Errorf("stats %+v, want 2 agents, 4 free slots, 10m handle time", st)
-			}
-		}
-		// The head of the queue is served: everyone moves up.
-		o := makeOffer(t, s, c1, ann, at(6*time.Minute))
-		_, _, err = s.AcceptOffer(ctx, ws.ID, o.ID, ann.ID, at(6*time.Minute))
-		must(t, err, "accept")
-		for i, c := range byPosition[1:] {
-			st, err := s.QueueStats(ctx, c)
-			must(t, err, "queue stats")
-			if st.Position != i+1 {
-				t.Errorf("after assignment: position %d, want %d", st.Position, i+1)
-			}
-		}
-		// A conversation that was never queued has no position.
-		st, err := s.QueueStats(ctx, openConversation(t, s, cu, "hi", at(0)))
-		must(t, err, "queue stats of an assistant conversation")
-		if st != (store.QueueStats{}) {
-			t.Errorf("stats of a conversation never queued %+v", st)
-		}
-	})
-}
-
 // --- events ----------------------------------------------------------------
 
 func TestEventsAfterAudiences(t *testing.T) {

@@ -5,13 +5,19 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/model"
 )
 
-// appendEvent records ev inside the caller's transaction, so the change and
-// its event commit or roll back together. data is marshalled to JSON.
+// appendEvent records ev as part of the caller's transaction, so the change
+// and its event commit or roll back together. data is marshalled to JSON.
+//
+// Inside Store.tx the event is only queued: flushEvents writes the queued
+// events when fn has returned, just before the commit (see flushEvents for
+// why).
 func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, ev model.Event, data any, at time.Time) error {
 	if c, ok := data.(*model.Conversation); ok && c.Triage != nil {
 		// Events reach customers' streams; how triage read them is for staff
@@ -24,17 +30,87 @@ func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, ev model.Event, dat
 	if err != nil {
 		return fmt.Errorf("store: encode %s event: %w", ev.Type, err)
 	}
-	// One appending transaction per workspace at a time, until it commits:
-	// seqs then become visible in order (see postgresDialect). Re-taking the
-	// lock in the same transaction does not wait.
-	if err := s.lock(ctx, tx, lockEvents, ev.WorkspaceID); err != nil {
-		return err
+	p := pendingEvent{ev: ev, data: string(raw), at: at}
+	if q, ok := s.queued.Load(tx); ok {
+		*q.(*[]pendingEvent) = append(*q.(*[]pendingEvent), p)
+		return nil
 	}
-	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO events (workspace_id, type, conversation_id, customer_id, agent_id, staff_only, data, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		ev.WorkspaceID, ev.Type, nullInt64(ev.ConversationID), nullInt64(ev.CustomerID), nullInt64(ev.AgentID), ev.StaffOnly, string(raw), micros(at))
-	if err != nil {
-		return fmt.Errorf("store: append %s event: %w", ev.Type, err)
+	return s.insertEvents(ctx, tx, []pendingEvent{p})
+}
+
+// pendingEvent is an event queued in a transaction until its commit.
+type pendingEvent struct {
+	ev   model.Event
+	data string
+	at   time.Time
+}
+
+// flushEvents writes the events queued in tx. It runs last in the
+// transaction, after every row lock the transaction takes.
+//
+// Why last: on PostgreSQL the seqs of one workspace must become visible in
+// order, so an appending transaction holds the workspace's event lock from
+// its insert until its commit (see postgresDialect). A transaction that held
+// that lock and then waited for a row lock (a conversation, an agent) closed
+// a cycle with any transaction holding the row and waiting for the event
+// lock — PostgreSQL's deadlock detector broke it after deadlock_timeout
+// (1 s), which made messages wait in 1 s steps under concurrency. Taken
+// last, the event lock is held only by transactions that wait for nothing
+// else: the inserts (whose one foreign key, the workspace, nobody locks for
+// update) and the commit.
+func (s *Store) flushEvents(ctx context.Context, tx *sql.Tx, queued []pendingEvent) error {
+	if len(queued) == 0 {
+		return nil
+	}
+	return s.insertEvents(ctx, tx, queued)
+}
+
+// insertEvents takes the event locks of the events' workspaces, in
+// ascending order so two transactions never take them crosswise, and
+// inserts the events in the order they were appended: one statement per
+// workspace, which on PostgreSQL takes the lock too, so a transaction holds
+// the lock for one statement and its commit.
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []pendingEvent) error {
+	workspaces := make([]int64, 0, 1)
+	for _, p := range events {
+		if !slices.Contains(workspaces, p.ev.WorkspaceID) {
+			workspaces = append(workspaces, p.ev.WorkspaceID)
+		}
+	}
+	slices.Sort(workspaces)
+	for _, ws := range workspaces {
+		var rows []string
+		var args []any
+		if s.d.eventLock != "" {
+			args = append(args, lockEvents, ws)
+		}
+		for i, p := range events {
+			if ev := p.ev; ev.WorkspaceID == ws {
+				row := []any{ws, ev.Type, nullInt64(ev.ConversationID), nullInt64(ev.CustomerID), nullInt64(ev.AgentID), ev.StaffOnly, p.data, micros(p.at)}
+				if s.d.eventLock != "" {
+					rows = append(rows, `(?::bigint, ?::text, ?::bigint, ?::bigint, ?::bigint, ?::boolean, ?::text, ?::bigint, ?::int)`)
+					row = append(row, i)
+				} else {
+					rows = append(rows, `(?, ?, ?, ?, ?, ?, ?, ?)`)
+				}
+				args = append(args, row...)
+			}
+		}
+		query := `INSERT INTO events (workspace_id, type, conversation_id, customer_id, agent_id, staff_only, data, at) VALUES ` + strings.Join(rows, ", ")
+		if s.d.eventLock != "" {
+			// One appending transaction per workspace at a time, until it
+			// commits: seqs then become visible in order (see
+			// postgresDialect). The lock is taken by this very statement
+			// (re-taking it in the same transaction does not wait), and the
+			// seqs are drawn after it, as rows leave the ORDER BY: in the
+			// order the events were appended.
+			query = `INSERT INTO events (workspace_id, type, conversation_id, customer_id, agent_id, staff_only, data, at)
+				SELECT w, type, conv, cust, agent, staff, data, at FROM (` + s.d.eventLock + `) AS l,
+				(VALUES ` + strings.Join(rows, ", ") + `) AS v (w, type, conv, cust, agent, staff, data, at, ord) ORDER BY ord`
+		}
+		if _, err := tx.ExecContext(ctx, s.q(query), args...); err != nil {
+			return fmt.Errorf("store: append %s event: %w", events[0].ev.Type, err)
+		}
 	}
 	return nil
 }

@@ -97,6 +97,9 @@ type QueuedConversation struct {
 	Frustrated, VIP             bool
 	// Ring is the bullseye ring recorded for this time in the queue.
 	Ring int
+	// Boost is extra priority for this time in the queue: a conversation
+	// handed back by an agent who went offline goes to the front.
+	Boost time.Duration
 	// TriedAgents are agents who already let an offer of it go (declined,
 	// expired or rescinded), with the time of their latest one.
 	TriedAgents map[int64]time.Time
@@ -132,11 +135,6 @@ type PendingOffer struct {
 // the ones that can be served next.
 const maxSnapshotQueue = 2000
 
-// DispatchSnapshot reads the queue and the available agents of a workspace.
-func (s *Store) DispatchSnapshot(ctx context.Context, workspaceID int64) (*DispatchSnapshot, error) {
-	return s.RoutingSnapshot(ctx, workspaceID, time.Time{})
-}
-
 // RoutingSnapshot reads what routing decides on: the queue (with who was
 // tried and, for customers served since stickySince, by whom), the
 // available certified agents with their skills and load, the pending
@@ -167,6 +165,7 @@ func (s *Store) RoutingSnapshot(ctx context.Context, workspaceID int64, stickySi
 func (s *Store) snapshotQueue(ctx context.Context, db queryer, workspaceID int64, stickySince time.Time, snap *DispatchSnapshot) error {
 	rows, err := db.QueryContext(ctx, s.q(`SELECT c.id, c.customer_id, c.queued_at, c.language, c.intent, c.sensitive, c.frustrated, cu.tier,
 		CASE WHEN c.ring_queued_at = c.queued_at THEN c.ring ELSE 0 END,
+		CASE WHEN c.front_queued_at = c.queued_at THEN c.front_boost ELSE 0 END,
 		CASE WHEN EXISTS (SELECT 1 FROM offers o WHERE o.conversation_id = c.id AND o.status = 'pending') THEN 1 ELSE 0 END
 		FROM conversations c JOIN customers cu ON cu.id = c.customer_id
 		WHERE c.workspace_id = ? AND c.status = ?
@@ -185,11 +184,12 @@ func (s *Store) snapshotQueue(ctx context.Context, db queryer, workspaceID int64
 		var queued sql.NullInt64
 		var tier string
 		var pending int
-		if err := rows.Scan(&q.ID, &q.CustomerID, &queued, &q.Language, &q.Intent, &q.Sensitive, &q.Frustrated, &tier, &q.Ring, &pending); err != nil {
+		var boost int64
+		if err := rows.Scan(&q.ID, &q.CustomerID, &queued, &q.Language, &q.Intent, &q.Sensitive, &q.Frustrated, &tier, &q.Ring, &boost, &pending); err != nil {
 			rows.Close()
 			return err
 		}
-		q.QueuedAt, q.VIP = fromMicros(queued.Int64), tier == "vip"
+		q.QueuedAt, q.VIP, q.Boost = fromMicros(queued.Int64), tier == "vip", time.Duration(boost)*time.Microsecond
 		w := where{offered: pending > 0}
 		if w.offered {
 			w.i = len(snap.Offered)
@@ -359,24 +359,13 @@ func (s *Store) snapshotAgents(ctx context.Context, db queryer, workspaceID int6
 	return rows.Err()
 }
 
-// CreateOffer reserves a queued conversation for an available agent until
-// expiresAt: CreateOfferInRing in ring 0.
-func (s *Store) CreateOffer(ctx context.Context, workspaceID, conversationID, agentID int64, expiresAt, now time.Time) (*model.Offer, error) {
-	return s.CreateOfferInRing(ctx, workspaceID, conversationID, agentID, 0, expiresAt, now)
-}
-
-// CreateOfferInRing reserves a queued conversation for an available agent
-// until expiresAt, noting the bullseye ring the agent was chosen in. It
+// CreateTimedOffer reserves a queued conversation for an available agent
+// for window, noting the bullseye ring the agent was chosen in. It
 // re-checks everything inside the transaction — the conversation is still
 // queued with no pending offer, the agent is available, certified for the
 // workspace, with a free slot counting their pending offers — and returns
-// ErrConflict when the world moved on since the snapshot.
-func (s *Store) CreateOfferInRing(ctx context.Context, workspaceID, conversationID, agentID int64, ring int, expiresAt, now time.Time) (*model.Offer, error) {
-	return s.createOffer(ctx, workspaceID, conversationID, agentID, ring, func() (time.Time, time.Time) { return now, expiresAt })
-}
-
-// CreateTimedOffer is CreateOfferInRing for an offer open for window: its
-// creation time is read from clock once the transaction holds its locks,
+// ErrConflict when the world moved on since the snapshot. Its creation
+// time is read from clock once the transaction holds its locks,
 // so time spent waiting for the database (SQLite's write lock, a row lock
 // held by another node) is not taken from the agent's time to accept.
 func (s *Store) CreateTimedOffer(ctx context.Context, workspaceID, conversationID, agentID int64, ring int, window time.Duration, clock func() time.Time) (*model.Offer, error) {
@@ -386,7 +375,7 @@ func (s *Store) CreateTimedOffer(ctx context.Context, workspaceID, conversationI
 	})
 }
 
-// createOffer is CreateOfferInRing with the offer's times (created,
+// createOffer reserves the conversation for the agent, with the offer's times (created,
 // expires) asked for once the conversation and the agent are locked.
 func (s *Store) createOffer(ctx context.Context, workspaceID, conversationID, agentID int64, ring int, times func() (time.Time, time.Time)) (*model.Offer, error) {
 	var offer *model.Offer

@@ -17,18 +17,22 @@ import (
 // PostgreSQL a sequence hands out numbers when rows are inserted, not when
 // their transactions commit, so two transactions can commit out of seq
 // order: a reader that saw seq 11 would then never see seq 10 committed a
-// moment later. appendEvent therefore takes a transaction-scoped advisory
-// lock on the event's workspace before it inserts: the seqs of one
-// workspace are drawn one transaction at a time, and the lock is released
-// only after the holder's commit is visible. Within a workspace, a reader
-// who sees seq N therefore already sees every seq below N that will ever
-// exist. (Seqs of different workspaces may still interleave out of order;
-// no reader follows more than one workspace.) See docs/scaling.md.
+// moment later. Appending events therefore takes a transaction-scoped
+// advisory lock on the event's workspace in the statement that inserts
+// them (insertEvents), the last statement before the commit: the seqs of
+// one workspace are drawn one transaction at a time, and the lock is
+// released only after the holder's commit is visible. Within a workspace, a
+// reader who sees seq N therefore already sees every seq below N that will
+// ever exist. (Seqs of different workspaces may still interleave out of
+// order; no reader follows more than one workspace.) Taken last, after
+// every row lock, the lock never closes a deadlock (see flushEvents). See
+// docs/scaling.md.
 var postgresDialect = dialect{
 	name:       "postgres",
 	forUpdate:  " FOR UPDATE",
 	skipLocked: " FOR UPDATE SKIP LOCKED",
 	numbered:   true,
+	eventLock:  `SELECT pg_advisory_xact_lock(?::int4, ?::int4)`,
 	lock: func(ctx context.Context, tx *sql.Tx, namespace, key int64) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int4, $2::int4)`, namespace, key)
 		return err

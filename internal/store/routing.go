@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/model"
@@ -55,6 +57,9 @@ type Widening struct {
 	Ring           int      `json:"ring"`
 	Skills         []string `json:"skills"`
 	WaitedSeconds  int      `json:"waited_seconds"`
+	// Skipped is true when the ring was reached before its time, because
+	// no available agent met the rings before it.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // RecordWidening notes that a queued conversation's required skills
@@ -104,6 +109,10 @@ type queueUpdated struct {
 // queued is skipped: its customer must not read an old position after
 // the news that someone took it.
 func (s *Store) AppendQueueUpdates(ctx context.Context, workspaceID int64, updates []QueueUpdate, now time.Time) (int, error) {
+	// Rows are locked in id order, as every transaction that locks several
+	// conversations must: two dispatch passes (two nodes) listing the
+	// queue in different orders would otherwise deadlock.
+	updates = slices.SortedFunc(slices.Values(updates), func(a, b QueueUpdate) int { return cmp.Compare(a.ConversationID, b.ConversationID) })
 	written := 0
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		written = 0

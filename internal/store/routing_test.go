@@ -190,7 +190,7 @@ func TestOfferStatisticsAndAway(t *testing.T) {
 			t.Errorf("after an accept and an expiry: %+v", st)
 		}
 		// Not yet two in a row: nothing happens.
-		a, away, err := s.SetAgentAwayAfterExpiries(ctx, ws.ID, ann.ID, 2, at(6*time.Minute))
+		a, away, err := s.SetAgentAwayAfterExpiries(ctx, ws.ID, ann.ID, func(n int) bool { return n >= 2 }, at(6*time.Minute))
 		must(t, err, "away")
 		if away || a.Status != model.AgentAvailable {
 			t.Fatalf("set away after one expiry in a row: %+v", a)
@@ -198,7 +198,7 @@ func TestOfferStatisticsAndAway(t *testing.T) {
 		expire(6)
 		pending := queuedConversation(t, s, cu, at(7*time.Minute))
 		makeOffer(t, s, pending, ann, at(7*time.Minute))
-		a, away, err = s.SetAgentAwayAfterExpiries(ctx, ws.ID, ann.ID, 2, at(8*time.Minute))
+		a, away, err = s.SetAgentAwayAfterExpiries(ctx, ws.ID, ann.ID, func(n int) bool { return n >= 2 }, at(8*time.Minute))
 		must(t, err, "away")
 		if !away || a.Status != model.AgentAway || a.StatusReason == "" {
 			t.Fatalf("after two expiries in a row: %+v", a)
@@ -285,8 +285,9 @@ func TestQueueUpdatesAndFollowUp(t *testing.T) {
 		ann := seedAgent(t, s, ws, "ann", 2, model.AgentAvailable)
 		waiting := queuedConversation(t, s, cu, at(0))
 		taken := assignedConversation(t, s, cu, ann, at(0))
+		minute := 60
 		n, err := s.AppendQueueUpdates(ctx, ws.ID, []store.QueueUpdate{
-			{ConversationID: waiting.ID, Queue: model.QueueInfo{Position: 2, ExpectedWaitSeconds: 60, AgentsOnline: 1}},
+			{ConversationID: waiting.ID, Queue: model.QueueInfo{Position: 2, ExpectedWaitSeconds: &minute, AgentsOnline: 1}},
 			{ConversationID: taken.ID, Queue: model.QueueInfo{Position: 1}},
 			{ConversationID: 999999},
 		}, at(time.Minute))
@@ -305,7 +306,7 @@ func TestQueueUpdatesAndFollowUp(t *testing.T) {
 				must(t, json.Unmarshal(e.Data, &got), "data")
 			}
 		}
-		if got.ID != waiting.ID || got.Status != "queued" || got.Queue.Position != 2 || got.Queue.ExpectedWaitSeconds != 60 {
+		if got.ID != waiting.ID || got.Status != "queued" || got.Queue.Position != 2 || got.Queue.ExpectedWaitSeconds == nil || *got.Queue.ExpectedWaitSeconds != 60 {
 			t.Errorf("queue update on the customer's stream: %+v", got)
 		}
 		conv, err := s.SetFollowUpEmail(ctx, ws.ID, waiting.ID, "u@example.com", at(2*time.Minute))

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -46,12 +47,26 @@ type dialect struct {
 	// lock takes a transaction-scoped lock on (namespace, key), held until
 	// the transaction ends; nil where write transactions are exclusive anyway.
 	lock func(ctx context.Context, tx *sql.Tx, namespace, key int64) error
+	// eventLock, where set, is a one-row SELECT taking the transaction-scoped
+	// lock (namespace, key) of its two parameters: appending events takes
+	// the workspace's event lock in the same statement (see insertEvents).
+	eventLock string
 	// retryable reports whether a failed transaction may simply run again
 	// (a deadlock or serialization failure the database resolved by aborting it).
 	retryable func(err error) bool
 }
 
-var sqliteDialect = dialect{name: "sqlite"}
+var sqliteDialect = dialect{name: "sqlite", retryable: sqliteBusy}
+
+// sqliteBusy reports a transaction that found the database locked for
+// longer than busy_timeout. With _txlock=immediate that happens at BEGIN,
+// before anything was done — several writers queueing on a loaded machine,
+// where SQLite's busy handler is not fair — so the transaction may simply
+// run again.
+func sqliteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
 
 // Lock namespaces for dialect.lock: the first key of PostgreSQL's
 // two-key advisory locks, so Tandem's locks never collide with each other.
@@ -78,6 +93,9 @@ func IsPostgresURL(dsn string) bool {
 type Store struct {
 	db *sql.DB
 	d  dialect
+	// queued holds, per open transaction of tx (*sql.Tx → *[]pendingEvent),
+	// the events appended in it and not yet written: see flushEvents.
+	queued sync.Map
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
@@ -119,8 +137,7 @@ func migrateSQLite(ctx context.Context, s *Store) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		err := s.migrate(ctx)
-		var se *sqlite.Error
-		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+		if err == nil || !sqliteBusy(err) || time.Now().After(deadline) {
 			return err
 		}
 		select {
@@ -160,8 +177,9 @@ func (s *Store) q(query string) string {
 }
 
 // tx runs fn in a transaction, committing when it returns nil. When the
-// database aborts the transaction to break a deadlock, fn runs again from
-// the start (a few times): fn must only set its results, never accumulate.
+// database aborts the transaction to break a deadlock (or SQLite found
+// itself locked for too long), fn runs again from the start (a few times):
+// fn must only set its results, never accumulate.
 func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.tx1(ctx, fn)
@@ -177,7 +195,14 @@ func (s *Store) tx1(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	var events []pendingEvent
+	s.queued.Store(tx, &events)
+	err = fn(tx)
+	s.queued.Delete(tx)
+	if err == nil {
+		err = s.flushEvents(ctx, tx, events)
+	}
+	if err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -218,30 +243,21 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
-	dir := "migrations/" + s.d.name
-	entries, err := fs.ReadDir(migrationFiles, dir)
+	list, err := migrations(migrationFiles, s.d.name)
 	if err != nil {
-		return fmt.Errorf("store: read migrations: %w", err)
+		return err
 	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".sql") {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		version := strings.TrimSuffix(name, ".sql")
-		body, err := fs.ReadFile(migrationFiles, dir+"/"+name)
+	for _, m := range list {
+		body, err := fs.ReadFile(migrationFiles, m.path)
 		if err != nil {
-			return fmt.Errorf("store: read migration %s: %w", name, err)
+			return fmt.Errorf("store: read migration %s: %w", m.path, err)
 		}
 		err = s.tx(ctx, func(tx *sql.Tx) error {
 			if err := s.lock(ctx, tx, lockMigrations, 0); err != nil {
 				return err
 			}
 			var seen int
-			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&seen); err != nil {
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&seen); err != nil {
 				return err
 			}
 			if seen > 0 {
@@ -250,14 +266,50 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, micros(time.Now()))
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), m.version, micros(time.Now()))
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", name, err)
+			return fmt.Errorf("store: migration %s: %w", m.path, err)
 		}
 	}
 	return nil
+}
+
+// migration is one embedded migration file. Its version is its file name
+// without ".sql": what schema_migrations records, so a shipped file keeps
+// its name for ever (even two files numbered 0006 are two versions).
+type migration struct {
+	version, path string
+}
+
+// migrations lists the migrations of a dialect in version order: the files
+// in migrations/shared, which every dialect runs as they are, and those in
+// migrations/<dialect>, for SQL the dialects disagree on. A version found
+// in both is refused: which file would the database have run?
+func migrations(fsys fs.FS, dialect string) ([]migration, error) {
+	var out []migration
+	seen := map[string]string{}
+	for _, dir := range []string{"migrations/shared", "migrations/" + dialect} {
+		entries, err := fs.ReadDir(fsys, dir)
+		if err != nil {
+			return nil, fmt.Errorf("store: read migrations: %w", err)
+		}
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+				continue
+			}
+			path := dir + "/" + e.Name()
+			version := strings.TrimSuffix(e.Name(), ".sql")
+			if other, dup := seen[version]; dup {
+				return nil, fmt.Errorf("store: migration %s is both %s and %s", version, other, path)
+			}
+			seen[version] = path
+			out = append(out, migration{version: version, path: path})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
 }
 
 // micros encodes a time as microseconds since the epoch: the one time format

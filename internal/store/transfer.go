@@ -126,7 +126,7 @@ func (s *Store) checkTransferTarget(ctx context.Context, tx *sql.Tx, workspaceID
 }
 
 // offerTransfer offers the just re-queued conversation to a colleague, as
-// CreateOfferInRing does in ring 0, inside the transfer's transaction.
+// CreateTimedOffer does in ring 0, inside the transfer's transaction.
 func (s *Store) offerTransfer(ctx context.Context, tx *sql.Tx, conv *model.Conversation, agentID int64, expiresAt, now time.Time) (*model.Offer, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO offers (workspace_id, conversation_id, agent_id, status, created_at, expires_at, ring)

@@ -26,6 +26,9 @@ type Options struct {
 	// ServeMetrics serves Metrics at GET /metrics on this handler. Off when
 	// the operator gives /metrics a listener of its own (--metrics-addr).
 	ServeMetrics bool
+	// Ready, when set, says why the node is not ready beyond its database
+	// (a background worker not running); GET /readyz answers 503 with it.
+	Ready func() error
 }
 
 // Handler returns the server's root handler.
@@ -49,6 +52,12 @@ func Handler(d *desk.Desk, st *store.Store, log *slog.Logger, o Options) http.Ha
 			log.Warn("readyz: database unreachable", "err", err)
 			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
 			return
+		}
+		if o.Ready != nil {
+			if err := o.Ready(); err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		w.Write([]byte("ready\n"))
 	})
@@ -125,10 +134,12 @@ func logRequests(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.H
 		}
 		next.ServeHTTP(rec, r)
 		d := time.Since(start)
+		// The request is counted before the stream stops counting as open:
+		// whoever sees the stream closed then also sees its request.
+		m.HTTPRequest(r.Pattern, r.Method, rec.status, d, rec.status == http.StatusSwitchingProtocols)
 		if upgrade {
 			m.StreamClosed()
 		}
-		m.HTTPRequest(r.Pattern, r.Method, rec.status, d, rec.status == http.StatusSwitchingProtocols)
 		log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
 	})
 }

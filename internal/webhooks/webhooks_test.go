@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/tandem-desk/tandem/internal/backoff"
 	"github.com/tandem-desk/tandem/internal/bus"
 	"github.com/tandem-desk/tandem/internal/bus/bustest"
 	"github.com/tandem-desk/tandem/internal/metrics"
@@ -225,7 +226,12 @@ func acmeStore(t *testing.T) (*store.Store, *model.Workspace, *model.Customer) {
 }
 
 func runSender(t *testing.T, s *store.Store, b bus.Bus) *webhooks.Sender {
-	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, AllowPrivateNetworks: true, FirstRetry: 50 * time.Millisecond, Idle: 200 * time.Millisecond, Lease: 2 * time.Second})
+	return runSenderWith(t, webhooks.Options{Store: s, Bus: b, AllowPrivateNetworks: true, FirstRetry: 50 * time.Millisecond, Idle: 200 * time.Millisecond, Lease: 2 * time.Second})
+}
+
+// runSenderWith runs a sender with o until the test ends.
+func runSenderWith(t *testing.T, o webhooks.Options) *webhooks.Sender {
+	snd := webhooks.NewSender(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- snd.Run(ctx) }()
@@ -432,12 +438,8 @@ func TestRetriesBackOffAndGiveUp(t *testing.T) {
 	}
 	b := bus.NewMemory()
 	met := metrics.New("test", nil)
-	snd := webhooks.NewSender(webhooks.Options{Store: s, Bus: b, Metrics: met, AllowPrivateNetworks: true, FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 160 * time.Millisecond,
+	snd := runSenderWith(t, webhooks.Options{Store: s, Bus: b, Metrics: met, AllowPrivateNetworks: true, FirstRetry: 20 * time.Millisecond, MaxRetryDelay: 160 * time.Millisecond,
 		GiveUpAfter: 1500 * time.Millisecond, Idle: 100 * time.Millisecond})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- snd.Run(runCtx) }()
-	defer func() { cancel(); <-done }()
 	snd.Notify(ws.ID)
 
 	var d *store.WebhookDelivery
@@ -449,9 +451,17 @@ func TestRetriesBackOffAndGiveUp(t *testing.T) {
 		d = list[0]
 		return d.Status == store.DeliveryFailed
 	})
-	// 20, 40, 80, 160, 160, … ms until 1.5 s have passed: about 11 attempts.
-	if d.Attempts < 6 || d.Attempts > 16 {
-		t.Errorf("%d attempts before giving up, want about 11", d.Attempts)
+	// The schedule, not the machine's speed: each retry came no sooner than
+	// its back-off (20, 40, 80, 160, 160 … ms, less at most 10 % jitter), so
+	// 1.5 s leave room for at most 13 attempts, and for 3 even on a slow machine.
+	if d.Attempts < 3 || d.Attempts > 13 || len(d.Log) != d.Attempts {
+		t.Errorf("%d attempts (%d logged) before giving up, want 3 to 13", d.Attempts, len(d.Log))
+	}
+	for i := 1; i < len(d.Log); i++ {
+		gap, least := d.Log[i].At.Sub(d.Log[i-1].At), backoff.Delay(i-1, 20*time.Millisecond, 160*time.Millisecond, -0.1)
+		if gap < least-time.Millisecond {
+			t.Errorf("attempt %d came %v after the one before, sooner than its back-off of %v", i+1, gap, least)
+		}
 	}
 	if last := d.Log[len(d.Log)-1]; last.StatusCode == nil || *last.StatusCode != 500 || last.Error == "" {
 		t.Errorf("last attempt logged as %+v", last)
@@ -510,5 +520,38 @@ func TestRotationSignsWithBothSecretsDuringTheOverlap(t *testing.T) {
 		if err := webhooks.Verify(g.header, g.body, time.Now(), time.Minute, secret); err != nil {
 			t.Errorf("a receiver with one of the secrets cannot verify: %v", err)
 		}
+	}
+}
+
+// TestAttemptDurationIsWallClock runs the sender on a clock a day behind
+// the wall clock: an attempt's recorded duration is how long the request
+// took, not the distance between the two clocks.
+func TestAttemptDurationIsWallClock(t *testing.T) {
+	ctx := t.Context()
+	began := time.Now()
+	s, ws, cust := acmeStore(t)
+	r := newReceiver(t)
+	behind := func() time.Time { return time.Now().Add(-24 * time.Hour) }
+	e, err := s.CreateWebhookEndpoint(ctx, store.WebhookEndpoint{WorkspaceID: ws.ID, URL: r.srv.URL, EventTypes: []string{webhooks.TypeConversationCreated}, Enabled: true, Secret: webhooks.NewSecret()}, behind())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := s.CreateConversation(ctx, ws.ID, cust.ID, store.NewMessage{Body: "hi"}, behind()); err != nil {
+		t.Fatal(err)
+	}
+	snd := runSenderWith(t, webhooks.Options{Store: s, Bus: bus.NewMemory(), AllowPrivateNetworks: true, Now: behind, Idle: 100 * time.Millisecond})
+	snd.Notify(ws.ID)
+
+	var d *store.WebhookDelivery
+	eventually(t, "the delivery", func() bool {
+		list, err := s.WebhookDeliveries(ctx, ws.ID, e.ID, 0, 10)
+		if err != nil || len(list) != 1 || list[0].Status != store.DeliveryDelivered {
+			return false
+		}
+		d = list[0]
+		return true
+	})
+	if took, elapsed := d.Log[0].Duration, time.Since(began); took < 0 || took > elapsed {
+		t.Errorf("the attempt is recorded as taking %v, in a test that ran %v", took, elapsed)
 	}
 }

@@ -144,6 +144,7 @@ func (a *API) routes() []route {
 		{"POST /api/v1/conversations/{id}/handoff", signedIn(a.handoff)},
 		{"POST /api/v1/conversations/{id}/resolve", signedIn(a.resolve)},
 		{"POST /api/v1/conversations/{id}/follow-up", signedIn(a.followUp)},
+		{"POST /api/v1/conversations/{id}/take", staff(a.take)},
 		{"POST /api/v1/conversations/{id}/typing", signedIn(a.typing)},
 		{"POST /api/v1/conversations/{id}/csat", customer(a.csat)},
 		{"POST /api/v1/conversations/{id}/feedback", customer(a.feedback)},

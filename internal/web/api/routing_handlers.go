@@ -94,6 +94,21 @@ func (a *API) queue(w http.ResponseWriter, r *http.Request, act desk.Actor) erro
 	return nil
 }
 
+// take serves POST /api/v1/conversations/{id}/take: the calling agent
+// picks a queued conversation from the queue (staff only).
+func (a *API) take(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	offer, conv, err := a.desk.Take(r.Context(), act, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"offer": offer, "conversation": conv})
+	return nil
+}
+
 func (a *API) followUp(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	id, err := pathID(r)
 	if err != nil {

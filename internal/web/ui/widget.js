@@ -58,7 +58,7 @@
       followQNoMail: 'Leave your email so our team can reach you:', followBtnNoMail: 'Leave my email', keptEmail: ' Our team has your email address, {email}.',
       followBad: 'Please check the email address.', followFail: "We couldn't save your email just now. Please try again.",
       nobody: "Nobody is online right now who can help. You're number {n} in line, and we'll answer here as soon as someone is — you can leave this page and come back.",
-      alsoEmail: " We'll also email you at {email}.", inLine: "You're number {n} in line — expected wait {wait}",
+      alsoEmail: " We'll also email you at {email}.", inLine: "You're number {n} in line — expected wait {wait}", inLineNoWait: "You're number {n} in line. We can't estimate the wait right now.",
       underMinute: 'under a minute', aboutMin: 'about {n} min', connecting: 'Connecting you with a person…',
       chattingWith: "You're chatting with {name}", chattingTeam: "You're chatting with our team",
       resolved: 'Resolved — send a message if you need anything else.', joined: '{name} joined the conversation',
@@ -82,7 +82,7 @@
       followQNoMail: 'Lämna din e-postadress så att vårt team kan nå dig:', followBtnNoMail: 'Lämna e-post', keptEmail: ' Vårt team har din e-postadress, {email}.',
       followBad: 'Kontrollera e-postadressen.', followFail: 'Vi kunde inte spara din e-postadress just nu. Försök igen.',
       nobody: 'Just nu är ingen som kan hjälpa till online. Du är nummer {n} i kön, och vi svarar här så snart någon är det — du kan lämna sidan och komma tillbaka.',
-      alsoEmail: ' Vi mejlar dig också på {email}.', inLine: 'Du är nummer {n} i kön — förväntad väntetid {wait}',
+      alsoEmail: ' Vi mejlar dig också på {email}.', inLine: 'Du är nummer {n} i kön — förväntad väntetid {wait}', inLineNoWait: 'Du är nummer {n} i kön. Vi kan inte uppskatta väntetiden just nu.',
       underMinute: 'under en minut', aboutMin: 'cirka {n} min', connecting: 'Vi kopplar dig till en person…',
       chattingWith: 'Du chattar med {name}', chattingTeam: 'Du chattar med vårt team',
       resolved: 'Löst — skriv ett meddelande om du behöver något mer.', joined: '{name} anslöt till samtalet',
@@ -106,7 +106,7 @@
       followQNoMail: 'Hinterlassen Sie Ihre E-Mail-Adresse, damit unser Team Sie erreichen kann:', followBtnNoMail: 'Adresse hinterlassen', keptEmail: ' Unser Team hat Ihre E-Mail-Adresse, {email}.',
       followBad: 'Bitte prüfen Sie die E-Mail-Adresse.', followFail: 'Wir konnten Ihre E-Mail-Adresse gerade nicht speichern. Bitte versuchen Sie es erneut.',
       nobody: 'Gerade ist niemand online, der helfen kann. Sie sind Nummer {n} in der Warteschlange, und wir antworten hier, sobald jemand da ist — Sie können die Seite verlassen und später zurückkommen.',
-      alsoEmail: ' Wir schreiben Ihnen auch an {email}.', inLine: 'Sie sind Nummer {n} in der Warteschlange — voraussichtliche Wartezeit {wait}',
+      alsoEmail: ' Wir schreiben Ihnen auch an {email}.', inLine: 'Sie sind Nummer {n} in der Warteschlange — voraussichtliche Wartezeit {wait}', inLineNoWait: 'Sie sind Nummer {n} in der Warteschlange. Die Wartezeit können wir gerade nicht abschätzen.',
       underMinute: 'unter einer Minute', aboutMin: 'etwa {n} Min.', connecting: 'Wir verbinden Sie mit einer Person…',
       chattingWith: 'Sie chatten mit {name}', chattingTeam: 'Sie chatten mit unserem Team',
       resolved: 'Erledigt — schreiben Sie uns, wenn Sie noch etwas brauchen.', joined: '{name} ist dem Gespräch beigetreten',
@@ -130,7 +130,7 @@
       followQNoMail: 'Déjanos tu correo para que nuestro equipo pueda contactarte:', followBtnNoMail: 'Dejar mi correo', keptEmail: ' Nuestro equipo tiene tu correo, {email}.',
       followBad: 'Revisa la dirección de correo.', followFail: 'No hemos podido guardar tu correo. Inténtalo de nuevo.',
       nobody: 'Ahora mismo no hay nadie conectado que pueda ayudarte. Eres el número {n} en la cola y te responderemos aquí en cuanto haya alguien; puedes salir de esta página y volver más tarde.',
-      alsoEmail: ' También te escribiremos a {email}.', inLine: 'Eres el número {n} en la cola — espera estimada {wait}',
+      alsoEmail: ' También te escribiremos a {email}.', inLine: 'Eres el número {n} en la cola — espera estimada {wait}', inLineNoWait: 'Eres el número {n} en la cola. Ahora mismo no podemos estimar la espera.',
       underMinute: 'menos de un minuto', aboutMin: 'unos {n} min', connecting: 'Te estamos poniendo en contacto con una persona…',
       chattingWith: 'Estás hablando con {name}', chattingTeam: 'Estás hablando con nuestro equipo',
       resolved: 'Resuelto: escribe si necesitas algo más.', joined: '{name} se ha unido a la conversación',
@@ -154,7 +154,7 @@
       followQNoMail: 'Laissez votre e-mail pour que notre équipe puisse vous joindre :', followBtnNoMail: 'Laisser mon e-mail', keptEmail: ' Notre équipe a votre adresse e-mail, {email}.',
       followBad: 'Veuillez vérifier l’adresse e-mail.', followFail: 'Impossible d’enregistrer votre e-mail pour le moment. Veuillez réessayer.',
       nobody: 'Personne ne peut vous aider en ligne pour le moment. Vous êtes numéro {n} dans la file, et nous vous répondrons ici dès que quelqu’un sera disponible — vous pouvez quitter cette page et revenir plus tard.',
-      alsoEmail: ' Nous vous écrirons aussi à {email}.', inLine: 'Vous êtes numéro {n} dans la file — attente estimée {wait}',
+      alsoEmail: ' Nous vous écrirons aussi à {email}.', inLine: 'Vous êtes numéro {n} dans la file — attente estimée {wait}', inLineNoWait: 'Vous êtes numéro {n} dans la file. Nous ne pouvons pas estimer l’attente pour le moment.',
       underMinute: 'moins d’une minute', aboutMin: 'environ {n} min', connecting: 'Nous vous mettons en relation avec une personne…',
       chattingWith: 'Vous discutez avec {name}', chattingTeam: 'Vous discutez avec notre équipe',
       resolved: 'Résolu — écrivez-nous si vous avez besoin d’autre chose.', joined: '{name} a rejoint la conversation',
@@ -712,8 +712,12 @@
       if (q && q.agents_online === 0) {
         const also = c.follow_up_email ? t(mailOn ? 'alsoEmail' : 'keptEmail', { email: c.follow_up_email }) : '';
         setStatus(t('nobody', { n: q.position || 1 }) + also, 'waiting');
+      } else if (q && q.position && (q.expected_wait_unknown || q.expected_wait_seconds == null)) {
+        // No estimate: say so rather than promise one.
+        setStatus(t('inLineNoWait', { n: q.position }), 'waiting');
       } else if (q && q.position) {
-        const secs = q.expected_wait_seconds || 0;
+        // The server never says under a minute while nobody who can help is free.
+        const secs = q.expected_wait_seconds;
         const wait = secs < 60 ? t('underMinute') : t('aboutMin', { n: Math.round(secs / 60) });
         setStatus(t('inLine', { n: q.position, wait }), 'waiting');
       } else {

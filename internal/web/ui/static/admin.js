@@ -1390,9 +1390,11 @@
   }
 
   $('hook-dialog-cancel').addEventListener('click', () => $('hook-dialog').close());
-  // Closed without doing it (Cancel or Escape): the focus goes back where it was.
+  // Closed without doing it (Cancel or Escape): the focus goes back where it was. The close
+  // event comes a task after the dialog closed; when the dialog is open again by then (asked
+  // again at once, or under load), the event is old news: the question now open stands.
   $('hook-dialog').addEventListener('close', () => {
-    if (!dialogAction) return;
+    if (!dialogAction || $('hook-dialog').open) return;
     const { kind, w } = dialogAction;
     dialogAction = null;
     focusKey(`${kind}-${w.id}`);

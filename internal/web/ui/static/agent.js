@@ -210,11 +210,20 @@
     $('me').textContent = agent.name || agent.email || '';
     $('me').title = agent.email || '';
     for (const r of document.querySelectorAll('input[name="agent-status"]')) r.checked = r.value === agent.status;
+    renderOffersMeta();
+    loadQueue();
   }
 
   $('status-switch').addEventListener('change', async (e) => {
     const status = e.target.value;
     const before = me && me.status;
+    // Going offline hands the conversations in hand back to the queue: ask first.
+    const open = [...convs.values()].filter((c) => c.status === 'assigned').length;
+    if (status === 'offline' && open > 0 &&
+        !window.confirm(`You have ${open} open conversation${open === 1 ? '' : 's'}. Going offline hands ${open === 1 ? 'it' : 'them'} back to the front of the queue, and the customer${open === 1 ? ' is' : 's are'} told. Go offline?`)) {
+      if (me) setMe(me);
+      return;
+    }
     try {
       setMe(await api('PUT', '/agents/me/status', { status }));
     } catch (ex) {
@@ -299,6 +308,9 @@
   function renderOffersMeta() {
     const n = offers.size;
     $('offers-empty').hidden = n > 0;
+    $('offers-empty').textContent = me && me.status === 'available'
+      ? "No offers right now. You're available: new work is offered to you as it comes."
+      : 'No offers right now. Set yourself to Available to receive work.';
     $('offers-count').hidden = n === 0;
     $('offers-count').textContent = String(n);
     updateTitle();
@@ -346,6 +358,87 @@
       entry.buttons.forEach((b) => (b.disabled = false));
     }
   }
+
+  // ---- the queue: what I could take ----------------------------------------------------------
+
+  let queueLoading = null;
+  let queueAgain = false;
+  let queueLast = 0;
+  let queueTimer = null;
+  const QUEUE_EVERY = 2000; // events come in bursts: read the queue at most this often
+
+  // loadQueue reads the queue in the order dispatch serves it; at most one read at a time and
+  // one every QUEUE_EVERY ms, and one more after it when asked meanwhile.
+  function loadQueue() {
+    if (!me) return;
+    if (queueLoading) {
+      queueAgain = true;
+      return;
+    }
+    const wait = queueLast + QUEUE_EVERY - Date.now();
+    if (wait > 0) {
+      if (!queueTimer) queueTimer = setTimeout(() => { queueTimer = null; loadQueue(); }, wait);
+      return;
+    }
+    queueLast = Date.now();
+    queueLoading = (async () => {
+      try {
+        const r = await api('GET', '/queue');
+        renderQueue((r && r.queue) || []);
+      } catch (e) {
+        if (e.status !== 401) notice("Couldn't load the queue: " + e.message, 'error');
+      } finally {
+        queueLoading = null;
+        if (queueAgain) {
+          queueAgain = false;
+          loadQueue();
+        }
+      }
+    })();
+  }
+
+  function waited(secs) {
+    if (!(secs >= 60)) return `${Math.max(0, Math.floor(secs || 0))} s`;
+    return `${Math.floor(secs / 60)} min`;
+  }
+
+  function renderQueue(rows) {
+    const list = $('queue');
+    list.replaceChildren();
+    for (const q of rows) {
+      const facts = [q.language ? q.language.toUpperCase() : null, q.intent ? q.intent.replace(/_/g, ' ') : null, `waiting ${waited(q.waiting_seconds)}`]
+        .filter(Boolean).join(' · ');
+      const take = q.can_take
+        ? h('button', { type: 'button', class: 'secondary small', title: 'Take this conversation now' }, 'Take')
+        : null;
+      if (take) take.addEventListener('click', () => takeFromQueue(q.conversation_id, take));
+      list.append(h('li', { class: 'queue-row' + (q.can_take ? '' : ' muted') },
+        h('span', { class: 'queue-pos', 'aria-label': 'Position' }, `#${q.position}`),
+        h('span', { class: 'queue-facts' }, facts, q.offered ? ' · offered' : ''),
+        take));
+    }
+    $('queue-empty').hidden = rows.length > 0;
+    $('queue-count').hidden = rows.length === 0;
+    $('queue-count').textContent = String(rows.length);
+  }
+
+  async function takeFromQueue(id, button) {
+    button.disabled = true;
+    try {
+      const r = await api('POST', `/conversations/${id}/take`);
+      if (r && r.conversation) {
+        upsertConversation(r.conversation);
+        openConversation(r.conversation.id);
+      }
+    } catch (e) {
+      if (e.status === 409) notice(e.message, 'warn');
+      else if (e.status !== 401) notice("Couldn't take the conversation: " + e.message, 'error');
+    } finally {
+      button.disabled = false;
+      loadQueue();
+    }
+  }
+  setInterval(loadQueue, 15000); // waiting times move on
 
   // ---- my conversations -----------------------------------------------------------------------
 
@@ -446,7 +539,7 @@
 
   // ---- the open conversation ------------------------------------------------------------------
 
-  let current = null; // {id, conv, msgSeq, byID: Map, pending: Map}
+  let current = null; // {id, conv, msgSeq, filled, byID: Map, pending: Map}
 
   function closeConversation() {
     current = null;
@@ -466,10 +559,13 @@
       if (!focusList) $('compose-body').focus();
       return;
     }
-    current = { id, conv: convs.get(id) || null, msgSeq: 0, byID: new Map(), pending: new Map() };
+    current = { id, conv: convs.get(id) || null, msgSeq: 0, filled: false, byID: new Map(), pending: new Map() };
     unread.delete(id);
     hideTyping();
     closeCanned();
+    // "Internal note" was chosen for the conversation left behind: here a reply is the default
+    // again, or a note meant for the team could reach this customer.
+    setMode('reply');
     $('transcript').replaceChildren();
     $('conv-empty').hidden = true;
     $('conv').hidden = false;
@@ -527,9 +623,10 @@
     while (cur && cur === current) {
       const r = await api('GET', `/conversations/${cur.id}/messages?after=${cur.msgSeq}&limit=${PAGE}`);
       const list = (r && r.messages) || [];
-      for (const m of list) renderMessage(m);
+      for (const m of list) renderMessage(m, true);
       if (list.length < PAGE) break;
     }
+    if (cur) cur.filled = true;
   }
 
   function messageElement(kind, label, body, createdAt, extraClass) {
@@ -574,10 +671,12 @@
 
   // renderMessage shows a message of the open conversation once (deduplicated by id, and matched
   // to a pending local copy by client_id).
-  function renderMessage(m) {
+  // Until the first read of the history (fillGap) is done, a message from the stream does not
+  // move the cursor: the history read after it would skip everything before it.
+  function renderMessage(m, fromHistory) {
     const cur = current;
     if (!cur || m.conversation_id !== cur.id) return;
-    if (typeof m.seq === 'number' && m.seq > cur.msgSeq) cur.msgSeq = m.seq;
+    if (typeof m.seq === 'number' && m.seq > cur.msgSeq && (fromHistory || cur.filled)) cur.msgSeq = m.seq;
     if (cur.byID.has(m.id)) return;
     let el = m.client_id ? cur.pending.get(m.client_id) : null;
     if (el) {
@@ -759,6 +858,7 @@
   function resync() {
     loadOffers();
     loadConversations();
+    loadQueue();
     if (current) fillGap().catch(() => {});
   }
 
@@ -803,6 +903,7 @@
     if (type.startsWith('conversation.')) {
       const c = data;
       if (!c.id) return;
+      if (type !== 'conversation.queue_updated') loadQueue();
       if (type === 'conversation.tagged') tagsOf.set(c.id, c.tags || []);
       if (type === 'conversation.transferred' && current && current.id === c.id && me && c.assignee_id !== me.id) {
         notice('This conversation was transferred off you: it is back in the queue.', 'warn');
@@ -825,6 +926,7 @@
     }
 
     if (type.startsWith('offer.')) {
+      loadQueue();
       if (type === 'offer.created') {
         addOffer(data);
         if (!data.preview) loadOffers(); // the list endpoint carries the preview

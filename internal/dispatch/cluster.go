@@ -1,4 +1,4 @@
-package desk
+package dispatch
 
 import (
 	"context"
@@ -46,17 +46,19 @@ const replanDelay = 25 * time.Millisecond
 // clusterState numbers the dispatcher's passes, so a dispatch job is
 // acknowledged only after a pass that started after it was taken.
 type clusterState struct {
-	// started and finished count passes; guarded by dispatch.mu.
+	// started and finished count passes; guarded by Dispatcher.mu.
 	started, finished uint64
-	// passDone is closed when a pass finishes; guarded by dispatch.mu.
+	// passDone is closed when a pass finishes; guarded by Dispatcher.mu.
 	passDone chan struct{}
 	// working is set while Run consumes the dispatch queue: kicks then go
 	// through the bus.
 	working atomic.Bool
-	// lastSweep is when the dispatcher last looked at every waiting workspace.
+	// lastSweep is when the dispatcher last looked at every waiting
+	// workspace; only Run's goroutine uses it.
 	lastSweep time.Time
-	// busDownUntil (unix nanoseconds): after the bus refused a trigger,
-	// kicks are handled here for a while rather than each waiting for it.
+	// busDownUntil (unix nanoseconds, on the dispatcher's clock): after the
+	// bus refused a trigger, kicks are handled here for a while rather than
+	// each waiting for it.
 	busDownUntil atomic.Int64
 }
 
@@ -67,17 +69,17 @@ const busRetryAfter = 5 * time.Second
 // false when the kick must be handled here instead: in one process (the
 // in-process bus) the dispatcher is right here and a kick is a wake-up, as
 // ever; and when Run is not consuming the queue or the bus refused a job.
-func (d *Desk) enqueueKick(workspaceID int64) bool {
+func (d *Dispatcher) enqueueKick(workspaceID int64) bool {
 	if _, inProcess := d.bus.(*bus.Memory); inProcess {
 		return false
 	}
-	if !d.cluster.working.Load() || time.Now().UnixNano() < d.cluster.busDownUntil.Load() {
+	if !d.cluster.working.Load() || d.now().UnixNano() < d.cluster.busDownUntil.Load() {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := d.bus.Enqueue(ctx, QueueDispatch, strconv.FormatInt(workspaceID, 10)); err != nil {
-		d.cluster.busDownUntil.Store(time.Now().Add(busRetryAfter).UnixNano())
+		d.cluster.busDownUntil.Store(d.now().Add(busRetryAfter).UnixNano())
 		d.log.Warn("dispatch: the bus refused a trigger; dispatching on this node for a while", "workspace", workspaceID, "err", err)
 		return false
 	}
@@ -85,7 +87,7 @@ func (d *Desk) enqueueKick(workspaceID int64) bool {
 }
 
 // consumeKicks runs the dispatch queue's worker until ctx ends.
-func (d *Desk) consumeKicks(ctx context.Context) {
+func (d *Dispatcher) consumeKicks(ctx context.Context) {
 	for ctx.Err() == nil {
 		if err := d.bus.Work(ctx, QueueDispatch, d.dispatchJob); err != nil {
 			d.dispatchError(ctx, "dispatch: work queue", "err", err)
@@ -99,31 +101,31 @@ func (d *Desk) consumeKicks(ctx context.Context) {
 
 // dispatchJob marks the job's workspace for the dispatcher and waits for
 // the pass that covers it.
-func (d *Desk) dispatchJob(ctx context.Context, job string) error {
+func (d *Dispatcher) dispatchJob(ctx context.Context, job string) error {
 	ws, err := strconv.ParseInt(job, 10, 64)
 	if err != nil {
 		d.log.Warn("dispatch: dropping a malformed trigger", "job", job)
 		return nil
 	}
-	d.dispatch.mu.Lock()
-	d.dispatch.dirty[ws] = true
+	d.mu.Lock()
+	d.dirty[ws] = true
 	want := d.cluster.started + 1
-	d.dispatch.mu.Unlock()
+	d.mu.Unlock()
 	select {
-	case d.dispatch.wake <- struct{}{}:
+	case d.wake <- struct{}{}:
 	default:
 	}
 	for {
-		d.dispatch.mu.Lock()
+		d.mu.Lock()
 		if d.cluster.finished >= want {
-			d.dispatch.mu.Unlock()
+			d.mu.Unlock()
 			return nil
 		}
 		if d.cluster.passDone == nil {
 			d.cluster.passDone = make(chan struct{})
 		}
 		done := d.cluster.passDone
-		d.dispatch.mu.Unlock()
+		d.mu.Unlock()
 		select {
 		case <-done:
 		case <-ctx.Done():
@@ -134,18 +136,18 @@ func (d *Desk) dispatchJob(ctx context.Context, job string) error {
 
 // takeDirty starts a dispatch pass: it takes the workspaces to look at and
 // numbers the pass. Call finishPass with the number when the pass is done.
-func (d *Desk) takeDirty() (map[int64]bool, uint64) {
-	d.dispatch.mu.Lock()
-	defer d.dispatch.mu.Unlock()
-	dirty := d.dispatch.dirty
-	d.dispatch.dirty = map[int64]bool{}
+func (d *Dispatcher) takeDirty() (map[int64]bool, uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	dirty := d.dirty
+	d.dirty = map[int64]bool{}
 	d.cluster.started++
 	return dirty, d.cluster.started
 }
 
-func (d *Desk) finishPass(n uint64) {
-	d.dispatch.mu.Lock()
-	defer d.dispatch.mu.Unlock()
+func (d *Dispatcher) finishPass(n uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.cluster.finished = n
 	if d.cluster.passDone != nil {
 		close(d.cluster.passDone)
@@ -153,35 +155,37 @@ func (d *Desk) finishPass(n uint64) {
 	}
 }
 
-// DispatchPasses counts this node's dispatch passes: Started when one
-// begins, Finished when it ends. A node runs its passes one at a time, in
-// order, so once Finished reaches a Started read earlier, every pass that
-// began before that read has ended: each offer it planned, on however old a
+// Passes counts this node's dispatch passes: Started when one begins,
+// Finished when it ends. A node runs its passes one at a time, in order,
+// so once Finished reaches a Started read earlier, every pass that began
+// before that read has ended: each offer it planned, on however old a
 // view of the queue, has been made or refused by then.
-type DispatchPasses struct {
+type Passes struct {
 	Started  uint64 `json:"started"`
 	Finished uint64 `json:"finished"`
 }
 
-// DispatchPasses reports this node's dispatch passes (supervisors and admins). The
-// dispatcher does not need it: it lets a test or an operator see that a
-// node's dispatcher has caught up with what happened so far, instead of
-// waiting a while to see whether a late offer turns up.
-func (d *Desk) DispatchPasses(a Actor) (DispatchPasses, error) {
-	d.dispatch.mu.Lock()
-	defer d.dispatch.mu.Unlock()
-	return DispatchPasses{Started: d.cluster.started, Finished: d.cluster.finished}, nil
+// Passes reports this node's dispatch passes. The dispatcher does not
+// need it: it lets a test or an operator see that a node's dispatcher has
+// caught up with what happened so far, instead of waiting a while to see
+// whether a late offer turns up.
+func (d *Dispatcher) Passes() Passes {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return Passes{Started: d.cluster.started, Finished: d.cluster.finished}
 }
 
-// offersMade tells every node's dispatcher to re-read the offer deadlines.
-func (d *Desk) offersMade() { d.bus.Publish(TopicOffers) }
+// OffersMade tells every node's dispatcher to re-read the offer deadlines:
+// call it after making an offer outside a dispatch pass (a transfer).
+func (d *Dispatcher) OffersMade() { d.bus.Publish(TopicOffers) }
 
 // sweepWaiting marks the workspaces with people waiting, once per idleRecheck.
-func (d *Desk) sweepWaiting(ctx context.Context) {
-	if time.Since(d.cluster.lastSweep) < idleRecheck {
+func (d *Dispatcher) sweepWaiting(ctx context.Context) {
+	now := d.now()
+	if !d.cluster.lastSweep.IsZero() && now.Sub(d.cluster.lastSweep) < idleRecheck && !now.Before(d.cluster.lastSweep) {
 		return
 	}
-	d.cluster.lastSweep = time.Now()
+	d.cluster.lastSweep = now
 	ids, err := d.store.WaitingWorkspaces(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
