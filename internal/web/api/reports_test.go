@@ -75,7 +75,7 @@ func buildHistory(t *testing.T, f *fixture) *history {
 	must(err)
 	_, _, err = st.SetAgentStatus(ctx, ws, h.ana.ID, model.AgentAvailable, c2)
 	must(err)
-	offer, err := st.CreateOffer(ctx, ws, h.c2, h.ana.ID, c2.Add(50*time.Second), c2.Add(20*time.Second))
+	offer, err := st.CreateTimedOffer(ctx, ws, h.c2, h.ana.ID, 0, 30*time.Second, func() time.Time { return c2.Add(20 * time.Second) })
 	must(err)
 	_, _, err = st.AcceptOffer(ctx, ws, offer.ID, h.ana.ID, c2.Add(40*time.Second))
 	must(err)
