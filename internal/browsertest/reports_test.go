@@ -21,21 +21,11 @@ func TestReportsAndTranscripts(t *testing.T) {
 	browser := startBrowser(t, chromium)
 	shots := screenshotDir(t)
 
-	session := func(name string) string {
-		var out struct {
-			Token string `json:"token"`
-		}
-		call(t, base, "POST", "/widget/session", "", map[string]any{"workspace": "acme", "customer": map[string]string{"name": name}}, http.StatusCreated, &out)
-		return out.Token
-	}
-	type conv struct {
-		ID     int64  `json:"id"`
-		Status string `json:"status"`
-	}
-	start := func(token, body string) conv {
-		var c conv
-		call(t, base, "POST", "/conversations", token, map[string]any{"message": map[string]string{"body": body}}, http.StatusCreated, &c)
-		return c
+	session := func(name string) string { return widgetSession(t, base, name) }
+	n := 0
+	start := func(token, body string) conversation {
+		n++
+		return startConversation(t, base, token, fmt.Sprint("r-", n), body)
 	}
 	// Alice: answered, and she says it helped (an AI resolution, confirmed).
 	alice := session("Alice")

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -92,20 +91,7 @@ func (s *Store) SearchConversations(ctx context.Context, workspaceID int64, q Co
 	}
 	query += ` ORDER BY c.created_at DESC, c.id DESC LIMIT ?`
 	args = append(args, q.Limit)
-	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: search conversations: %w", err)
-	}
-	defer rows.Close()
-	out := []*model.Conversation{}
-	for rows.Next() {
-		c, err := scanConversation(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: search conversations: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return s.queryConversations(ctx, "search conversations", query, args)
 }
 
 // ftsQuery turns what a person typed into an FTS5 query that finds every
