@@ -90,7 +90,7 @@ func Seed(ctx context.Context, st *store.Store) (*DemoInfo, error) {
 			return nil, fmt.Errorf("seed customer %s: %w", c.ExternalID, err)
 		}
 	}
-	for _, a := range demoArticles {
+	for _, a := range DemoArticles() {
 		a.WorkspaceID, a.Published = ws.ID, true
 		if _, err := st.EnsureArticle(ctx, a); err != nil {
 			return nil, fmt.Errorf("seed article %q: %w", a.Title, err)

@@ -268,8 +268,26 @@ type Message struct {
 	Internal       bool       `json:"internal"`
 	ClientID       string     `json:"client_id,omitempty"`
 	Citation       *Citation  `json:"citation,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
+	// Choices are the answers a customer can tap, on an assistant's
+	// question back; ChoiceID, on a customer's message, is the one tapped.
+	Choices   []Choice  `json:"choices,omitempty"`
+	ChoiceID  string    `json:"choice_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
+
+// Choice is one answer a customer can tap. Its id is what a client sends
+// back as choice_id: "article:<id>" for an article, or one of ChoiceOther
+// and ChoicePerson.
+type Choice struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// The choices every question back ends with.
+const (
+	ChoiceOther  = "something_else"
+	ChoicePerson = "person"
+)
 
 // Offer reserves one conversation for one agent until a deadline.
 type Offer struct {

@@ -199,11 +199,12 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request, act desk.Actor
 		ClientID string `json:"client_id"`
 		Body     string `json:"body"`
 		Internal bool   `json:"internal"`
+		ChoiceID string `json:"choice_id"`
 	}
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	msg, created, err := a.desk.PostMessage(r.Context(), act, id, req.ClientID, req.Body, req.Internal)
+	msg, created, err := a.desk.PostMessage(r.Context(), act, id, desk.Post{ClientID: req.ClientID, Body: req.Body, Internal: req.Internal, ChoiceID: req.ChoiceID})
 	if err != nil {
 		return err
 	}

@@ -149,6 +149,7 @@ func (a *API) routes() []route {
 		{"POST /api/v1/conversations/{id}/csat", customer(a.csat)},
 		{"POST /api/v1/conversations/{id}/feedback", customer(a.feedback)},
 		{"GET /api/v1/conversations/{id}/copilot", staff(a.copilot)},
+		{"GET /api/v1/widget/presence", customer(a.presence)},
 		{"PUT /api/v1/conversations/{id}/tags", staff(a.setTags)},
 		{"POST /api/v1/conversations/{id}/transfer", staff(a.transfer)},
 		{"GET /api/v1/offers", staff(a.offers)},
