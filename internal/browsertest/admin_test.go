@@ -49,6 +49,31 @@ func call(t *testing.T, base, method, path, token string, body any, want int, ou
 	}
 }
 
+// widgetSession opens an anonymous widget session of acme for a customer
+// named name and returns its token.
+func widgetSession(t *testing.T, base, name string) string {
+	t.Helper()
+	var out struct {
+		Token string `json:"token"`
+	}
+	call(t, base, "POST", "/widget/session", "", map[string]any{"workspace": "acme", "customer": map[string]string{"name": name}}, http.StatusCreated, &out)
+	return out.Token
+}
+
+// conversation is what the tests read of a conversation.
+type conversation struct {
+	ID     int64  `json:"id"`
+	Status string `json:"status"`
+}
+
+// startConversation opens a conversation with the customer's first message.
+func startConversation(t *testing.T, base, token, clientID, body string) conversation {
+	t.Helper()
+	var c conversation
+	call(t, base, "POST", "/conversations", token, map[string]any{"message": map[string]string{"client_id": clientID, "body": body}}, http.StatusCreated, &c)
+	return c
+}
+
 // describeAdmin explains the admin console's state when a wait on it fails.
 const describeAdmin = `(() => {
   const t = (id) => { const e = document.getElementById(id); return e ? (e.hidden ? '(hidden)' : e.innerText) : '(missing)'; };
@@ -95,21 +120,9 @@ func TestAdminConsole(t *testing.T) {
 	})()`)
 
 	// Customers talk to the assistant through the API.
-	session := func(name string) string {
-		var out struct {
-			Token string `json:"token"`
-		}
-		call(t, base, "POST", "/widget/session", "", map[string]any{"workspace": "acme", "customer": map[string]string{"name": name}}, http.StatusCreated, &out)
-		return out.Token
-	}
-	type conv struct {
-		ID     int64  `json:"id"`
-		Status string `json:"status"`
-	}
-	start := func(token, clientID, body string) conv {
-		var c conv
-		call(t, base, "POST", "/conversations", token, map[string]any{"message": map[string]string{"client_id": clientID, "body": body}}, http.StatusCreated, &c)
-		return c
+	session := func(name string) string { return widgetSession(t, base, name) }
+	start := func(token, clientID, body string) conversation {
+		return startConversation(t, base, token, clientID, body)
 	}
 	alice := session("Alice")
 	answered := start(alice, "a-1", cardQuestion)

@@ -92,16 +92,21 @@ func (s *Store) Conversations(ctx context.Context, workspaceID int64, f Conversa
 	}
 	query += ` ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`
 	args = append(args, f.Limit)
+	return s.queryConversations(ctx, "list conversations", query, args)
+}
+
+// queryConversations runs a query selecting conversationColumns.
+func (s *Store) queryConversations(ctx context.Context, what, query string, args []any) ([]*model.Conversation, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: list conversations: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []*model.Conversation
+	out := []*model.Conversation{}
 	for rows.Next() {
 		c, err := scanConversation(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: list conversations: %w", err)
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		out = append(out, c)
 	}

@@ -185,6 +185,14 @@ func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, c *model.Conversa
 	if err != nil {
 		return nil, err
 	}
+	if s.d.name == sqliteDialect.name {
+		// The FTS5 index has external content: it learns of the message
+		// here, in the message's transaction (PostgreSQL's GIN index keeps
+		// itself in step).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (rowid, body) VALUES (?, ?)`, id, m.Body); err != nil {
+			return nil, err
+		}
+	}
 	msg := &model.Message{
 		ID: id, WorkspaceID: c.WorkspaceID, ConversationID: c.ID, Seq: seq, AuthorKind: m.AuthorKind, AuthorID: m.AuthorID,
 		AuthorName: m.AuthorName, Body: m.Body, Internal: m.Internal, ClientID: m.ClientID, Citation: m.Citation,

@@ -135,6 +135,11 @@ func createdStatus(created bool) int {
 }
 
 func (a *API) listConversations(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	// Staff search, newest first and paged by cursor, unless they ask for
+	// their own inbox (assignee=me); customers list their own.
+	if act.IsStaff() && r.URL.Query().Get("assignee") == "" {
+		return searchConversations(a, w, r, act)
+	}
 	q := desk.ConversationQuery{Status: model.ConversationStatus(r.URL.Query().Get("status"))}
 	switch v := r.URL.Query().Get("assignee"); v {
 	case "":

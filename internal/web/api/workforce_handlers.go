@@ -132,9 +132,9 @@ func (a *API) setPayPolicy(w http.ResponseWriter, r *http.Request, act desk.Acto
 	return nil
 }
 
-// timeParam reads a time query parameter: RFC 3339, or a date (YYYY-MM-DD,
+// timeOr reads a time query parameter: RFC 3339, or a date (YYYY-MM-DD,
 // midnight UTC); def when absent.
-func timeParam(r *http.Request, name string, def time.Time) (time.Time, error) {
+func timeOr(r *http.Request, name string, def time.Time) (time.Time, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
 		return def, nil
@@ -150,11 +150,11 @@ func timeParam(r *http.Request, name string, def time.Time) (time.Time, error) {
 
 func (a *API) earnings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	period := workforce.PeriodOf(time.Now())
-	from, err := timeParam(r, "from", period.Start)
+	from, err := timeOr(r, "from", period.Start)
 	if err != nil {
 		return err
 	}
-	to, err := timeParam(r, "to", period.End)
+	to, err := timeOr(r, "to", period.End)
 	if err != nil {
 		return err
 	}
@@ -240,11 +240,11 @@ func (a *API) closePeriod(w http.ResponseWriter, r *http.Request, act desk.Actor
 
 func (a *API) shifts(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	now := time.Now().UTC()
-	from, err := timeParam(r, "from", now.Truncate(workforce.SlotLength))
+	from, err := timeOr(r, "from", now.Truncate(workforce.SlotLength))
 	if err != nil {
 		return err
 	}
-	to, err := timeParam(r, "to", from.Add(7*24*time.Hour))
+	to, err := timeOr(r, "to", from.Add(7*24*time.Hour))
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@
 
   const TOKEN_KEY = 'tandem.agent.token';
   const SVG_NS = 'http://www.w3.org/2000/svg';
-  const VIEWS = ['overview', 'agents', 'routing', 'assistant', 'workspace', 'webhooks'];
+  const VIEWS = ['overview', 'agents', 'conversations', 'reports', 'routing', 'assistant', 'workspace', 'webhooks'];
   const COLORS = { ai: '#6366f1', queued: '#f59e0b', assigned: '#10b981', resolved: '#94a3b8', available: '#22c55e', away: '#f59e0b', offline: '#cbd5e1' };
 
   const $ = (id) => document.getElementById(id);
@@ -210,12 +210,14 @@
   // ---- views --------------------------------------------------------------------------------
 
   const loaded = new Set(); // views whose data has been loaded since sign-in
-  const loaders = { agents: loadAgentsView, routing: loadRouting, assistant: loadAssistant, workspace: loadWorkspace };
+  const loaders = { agents: loadAgentsView, conversations: loadConversations, reports: loadReports, routing: loadRouting, assistant: loadAssistant, workspace: loadWorkspace };
 
   function route() {
     if (!me || me.role !== 'admin') return;
-    let view = location.hash.slice(1);
+    // #conversations/ID opens a conversation's transcript.
+    let [view, arg] = location.hash.slice(1).split('/');
     if (!VIEWS.includes(view)) view = 'overview';
+    if (view === 'conversations' && arg) openTranscript(arg);
     for (const v of VIEWS) $('view-' + v).hidden = v !== view;
     for (const a of document.querySelectorAll('.sidenav a[data-view]')) {
       if (a.dataset.view === view) a.setAttribute('aria-current', 'page');
@@ -1670,6 +1672,239 @@
       $('hook-dialog').close();
     }
   }
+
+  // ---- conversations: search and transcripts ---------------------------------------------------
+
+  let csCursor = '';
+  let csQuery = '';
+
+  function loadConversations() {
+    searchConversations(false);
+  }
+
+  function searchQuery() {
+    const p = new URLSearchParams();
+    const put = (k, id) => {
+      const v = $(id).value.trim();
+      if (v) p.set(k, v);
+    };
+    put('q', 'cs-q');
+    put('status', 'cs-status');
+    put('csat_max', 'cs-csat');
+    put('from', 'cs-from');
+    put('to', 'cs-to');
+    put('intent', 'cs-intent');
+    put('language', 'cs-language');
+    put('tag', 'cs-tag');
+    return p;
+  }
+
+  async function searchConversations(more) {
+    if (!more) {
+      csQuery = searchQuery().toString();
+      csCursor = '';
+    }
+    const p = new URLSearchParams(csQuery);
+    if (more && csCursor) p.set('cursor', csCursor);
+    $('cs-error').hidden = true;
+    try {
+      const r = await api('GET', '/conversations?' + p.toString());
+      const rows = (r.conversations || []).map(conversationRow);
+      if (more) $('cs-rows').append(...rows);
+      else $('cs-rows').replaceChildren(...rows);
+      csCursor = r.next_cursor || '';
+      $('cs-more').hidden = !csCursor;
+      $('cs-empty').hidden = $('cs-rows').children.length > 0;
+    } catch (e) {
+      showError('cs-error', e);
+    }
+  }
+
+  function conversationRow(c) {
+    const tr = h('tr', { 'data-id': c.id, tabindex: 0, onclick: () => (location.hash = 'conversations/' + c.id) },
+      h('td', null, String(c.id)),
+      h('td', null, c.customer_name || 'Customer ' + c.customer_id),
+      h('td', null, h('span', { class: 'pill' }, c.status)),
+      h('td', null, (c.triage && c.triage.intent) || '–'),
+      h('td', null, (c.triage && c.triage.language) || '–'),
+      h('td', null, c.assignee_name || '–'),
+      h('td', null, c.csat ? String(c.csat.score) : '–'),
+      h('td', null, new Date(c.created_at).toLocaleString()));
+    tr.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') location.hash = 'conversations/' + c.id;
+    });
+    return tr;
+  }
+
+  async function openTranscript(id) {
+    if (!/^\d+$/.test(id)) return;
+    for (const tr of $('cs-rows').children) tr.setAttribute('aria-selected', tr.dataset.id === id ? 'true' : 'false');
+    try {
+      const [c, msgs, evs] = await Promise.all([
+        api('GET', `/conversations/${id}`),
+        api('GET', `/conversations/${id}/messages?limit=1000`),
+        api('GET', `/conversations/${id}/events`),
+      ]);
+      $('tr-h').textContent = `Transcript · conversation ${c.id}`;
+      const bits = [c.customer_name || 'Customer ' + c.customer_id, c.status];
+      if (c.triage && c.triage.intent) bits.push(c.triage.intent);
+      if (c.triage && c.triage.language) bits.push(c.triage.language);
+      if (c.assignee_name) bits.push('with ' + c.assignee_name);
+      if (c.tags && c.tags.length) bits.push('tags: ' + c.tags.join(', '));
+      $('tr-meta').textContent = bits.join(' · ');
+      $('tr-messages').replaceChildren(...(msgs.messages || []).map((m) =>
+        h('li', { class: m.author_kind + (m.internal ? ' internal' : '') },
+          h('span', { class: 'who' }, `${m.author_name || m.author_kind}${m.internal ? ' (internal note)' : ''} · ${hhmm(m.created_at)}`),
+          h('span', { class: 'body' }, m.body))));
+      const p = c.handoff;
+      const packet = [];
+      if (p) {
+        const row = (k, v) => v && packet.push(h('dt', null, k), h('dd', null, v));
+        row('Reason', p.reason);
+        row('Summary', p.summary);
+        row('Intent', p.intent);
+        row('Language', p.language);
+        row('Sensitive', p.sensitive);
+        row('Customer wants', (p.customer_wants || []).join(' / '));
+        row('Draft reply', p.draft_reply);
+      }
+      $('tr-packet').replaceChildren(...(packet.length ? packet : [h('dd', { class: 'muted' }, 'Never handed over.')]));
+      $('tr-rating').textContent = c.csat ? `${c.csat.score} / 5${c.csat.comment ? ' — “' + c.csat.comment + '”' : ''}` : 'Not rated.';
+      $('tr-events').replaceChildren(...(evs.events || []).map((e) =>
+        h('li', null, h('time', { datetime: e.at }, new Date(e.at).toLocaleString()), h('span', null, e.type))));
+      $('transcript').hidden = false;
+    } catch (e) {
+      notice("Couldn't open the conversation: " + e.message, 'error');
+    }
+  }
+
+  $('conv-search').addEventListener('submit', (e) => {
+    e.preventDefault();
+    searchConversations(false);
+  });
+  $('cs-more').addEventListener('click', () => searchConversations(true));
+  $('tr-close').addEventListener('click', () => {
+    $('transcript').hidden = true;
+    location.hash = 'conversations';
+  });
+
+  // ---- reports over any period -----------------------------------------------------------------
+
+  function isoDay(d) {
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  }
+
+  function loadReports() {
+    if (!$('rp-to').value) {
+      const today = new Date(now());
+      $('rp-to').value = isoDay(today);
+      $('rp-from').value = isoDay(new Date(today.getFullYear(), today.getMonth(), today.getDate() - 29));
+      $('rp-tz').value = tz || 'UTC';
+    }
+    showReport();
+  }
+
+  function reportQuery() {
+    const p = new URLSearchParams({ from: $('rp-from').value, to: $('rp-to').value, by: $('rp-by').value });
+    if ($('rp-tz').value.trim()) p.set('tz', $('rp-tz').value.trim());
+    return p;
+  }
+
+  const secs = (v) => (v == null ? '–' : v < 60 ? Math.round(v) + ' s' : duration(v));
+  const money = (v) => (v == null ? '–' : (v / 100).toFixed(2));
+
+  async function showReport() {
+    $('rp-error').hidden = true;
+    try {
+      const s = await api('GET', '/reports/summary?' + reportQuery().toString());
+      renderReport(s);
+    } catch (e) {
+      showError('rp-error', e);
+    }
+  }
+
+  function renderReport(s) {
+    const kpi = (id, title, value, sub) =>
+      h('article', { class: 'card kpi', id }, h('h2', null, title), h('p', { class: 'kpi-value' }, value), h('p', { class: 'kpi-sub' }, sub || ''));
+    const csat = (r) => (r.ratings ? `${pct(r.satisfied_rate)}` : '–');
+    const ratings = (n) => (n === 1 ? '1 rating' : `${n} ratings`);
+    $('rp-kpis').replaceChildren(
+      kpi('rp-conversations', 'Conversations', String(s.conversations), `${s.assistant_answered} answered by the assistant`),
+      kpi('rp-ai', 'AI resolution', pct(s.ai_resolution_rate), `${s.ai_resolved} of ${s.assistant_answered}`),
+      kpi('rp-containment', 'Containment', pct(s.containment_rate), `handoff ${pct(s.handoff_rate)}`),
+      kpi('rp-repeat', 'Repeat contact', pct(s.repeat_contact_rate), `first-contact resolution ${pct(s.first_contact_resolution_rate)} · ${s.repeat_days} days`),
+      kpi('rp-csat-ai', 'CSAT assistant', csat(s.csat.assistant), ratings(s.csat.assistant.ratings)),
+      kpi('rp-csat-people', 'CSAT people', csat(s.csat.people), ratings(s.csat.people.ratings)),
+      kpi('rp-handling', 'Handling (median)', secs(s.handling_seconds.median), `p90 ${secs(s.handling_seconds.p90)}`),
+      kpi('rp-cost', 'Cost per resolution', money(s.cost_per_resolution.all),
+        `AI only ${money(s.cost_per_resolution.ai_only)} · people ${money(s.cost_per_resolution.human_only)} · both ${money(s.cost_per_resolution.hybrid)}`));
+    const fr = s.first_response_seconds;
+    const time = (label, d) => h('tr', null, h('td', { class: 'row-h' }, label), h('td', null, secs(d.median)), h('td', null, secs(d.p90)), h('td', null, String(d.count)));
+    $('rp-times').replaceChildren(
+      time('First response, assistant', fr.assistant),
+      time('First response, person', fr.person),
+      time('Resolution', s.resolution_seconds),
+      time('Handling', s.handling_seconds));
+    const reasons = Object.entries(s.handoff_reasons || {}).sort((a, b) => b[1] - a[1]);
+    $('rp-reasons').replaceChildren(...(reasons.length ? reasons.map(([k, n]) => h('li', { class: 'pill' }, `${k.replace(/_/g, ' ')} · ${n}`)) : [h('li', { class: 'muted' }, 'No handoffs.')]));
+    $('rp-group-h').textContent = { day: 'Day', week: 'Week', agent: 'Agent', intent: 'Intent', language: 'Language', channel: 'Channel' }[s.by] || 'Group';
+    $('rp-rows').replaceChildren(...s.groups.map((g) => h('tr', null,
+      h('td', { class: 'row-h' }, g.label), h('td', null, String(g.conversations)), h('td', null, pct(g.ai_resolution_rate)),
+      h('td', null, pct(g.containment_rate)), h('td', null, pct(g.handoff_rate)), h('td', null, secs(g.handling_seconds.median)),
+      h('td', null, pct(g.repeat_contact_rate)), h('td', null, csat(g.csat.assistant)), h('td', null, csat(g.csat.people)),
+      h('td', null, money(g.cost_per_resolution.all)))));
+    drawGroupChart(s.groups);
+  }
+
+  // drawGroupChart draws one bar per group: its conversations, the part
+  // the assistant resolved darker.
+  function drawGroupChart(groups) {
+    const fig = $('rp-chart');
+    const W = Math.max(320, Math.round(fig.clientWidth) || 560), rowH = 26, left = 150, right = 40;
+    if (!groups.length) {
+      fig.replaceChildren(h('p', { class: 'empty' }, 'No conversations in this period.'));
+      return;
+    }
+    const max = Math.max(1, ...groups.map((g) => g.conversations));
+    const shown = groups.slice(0, 40);
+    const s = svg('svg', { viewBox: `0 0 ${W} ${shown.length * rowH + 4}`, 'aria-hidden': 'true' });
+    shown.forEach((g, i) => {
+      const y = i * rowH + 2;
+      const w = ((W - left - right) * g.conversations) / max;
+      const ai = ((W - left - right) * (g.ai_resolved || 0)) / max;
+      s.append(
+        svg('text', { x: left - 8, y: y + 15, 'text-anchor': 'end', class: 'label' }, g.label.length > 20 ? g.label.slice(0, 19) + '…' : g.label),
+        svg('rect', { x: left, y: y + 3, width: W - left - right, height: 16, rx: 4, class: 'track' }),
+        svg('rect', { x: left, y: y + 3, width: Math.max(w, 1), height: 16, rx: 4, fill: COLORS.ai, 'fill-opacity': 0.35, class: 'bar' }),
+        svg('rect', { x: left, y: y + 3, width: ai, height: 16, rx: 4, fill: COLORS.ai, class: 'bar ai' }),
+        svg('text', { x: left + w + 6, y: y + 15, class: 'value' }, String(g.conversations)));
+    });
+    fig.setAttribute('aria-label', 'Conversations per group: ' + shown.map((g) => `${g.label} ${g.conversations}`).join(', '));
+    fig.replaceChildren(s);
+  }
+
+  $('report-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    showReport();
+  });
+  $('rp-by').addEventListener('change', showReport);
+  $('rp-csv').addEventListener('click', async () => {
+    // The API needs the Bearer token, so fetch the CSV and save it from memory.
+    $('rp-error').hidden = true;
+    try {
+      const res = await fetch('/api/v1/reports/summary?' + reportQuery().toString(), { headers: { Authorization: 'Bearer ' + token, Accept: 'text/csv' } });
+      if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error?.message || res.statusText);
+      const url = URL.createObjectURL(await res.blob());
+      const m = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '');
+      const a = h('a', { href: url, download: m ? m[1] : 'tandem-report.csv' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (e) {
+      showError('rp-error', e);
+    }
+  });
 
   // ---- start ----------------------------------------------------------------------------------
 
