@@ -77,6 +77,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	m := metrics.New(Version, log)
 	m.WatchLoad(readLoad(st), loadTimeout)
+	m.WatchStreamReads(func() float64 { return float64(st.EventReads()) })
 	hooks := webhooks.NewSender(webhooks.Options{Store: st, Bus: b, Logger: log, AllowPrivateNetworks: cfg.WebhookAllowPrivate, Metrics: m})
 	mailer, err := openMail(cfg, st, log, m)
 	if err != nil {

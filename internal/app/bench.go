@@ -44,6 +44,12 @@ type BenchOptions struct {
 	// percentage of the conversations asks for a person, whom dispatch
 	// finds among Agents agents (default 4) who accept, answer and resolve.
 	Handover, Agents int
+	// Streams, when set (not with Handover), measures the message path
+	// three times in the run: with no other stream open, with Streams
+	// customers each holding an idle stream, and without them again;
+	// between the last two they all drop and reconnect at once
+	// (bench_streams.go).
+	Streams int
 }
 
 // BenchResult is what a run measured.
@@ -71,10 +77,25 @@ type BenchResult struct {
 	Deadlocks       int64 `json:"deadlocks"`
 	LoggedDeadlocks int64 `json:"logged_deadlocks"`
 	LoggedProblems  int64 `json:"logged_problems"`
+	// Idle is the run with Streams idle customer streams open; nil
+	// without Streams.
+	Idle *StreamsResult `json:"streams,omitempty"`
+	// sent counts the acknowledged messages, warm-up included.
+	sent int
 }
 
 func (r *BenchResult) String() string {
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+	out := r.phase()
+	if r.Idle != nil {
+		out += r.Idle.String(r)
+	}
+	return out
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// phase prints one measurement.
+func (r *BenchResult) phase() string {
 	out := fmt.Sprintf("tandem bench: %s, %s bus, %d clients, %v measured\n"+
 		"messages:         %d acknowledged, %.0f/s, %d errors\n"+
 		"ack latency:      p50 %s   p99 %s   (POST → 201)\n"+
@@ -115,6 +136,9 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	}
 	if o.Agents < 1 || o.Agents > 64 {
 		return nil, errors.New("bench: agents must be between 1 and 64")
+	}
+	if o.Streams < 0 || o.Streams > maxBenchStreams || (o.Streams > 0 && o.Handover > 0) {
+		return nil, fmt.Errorf("bench: streams must be between 0 and %d, and not with handover", maxBenchStreams)
 	}
 	dir, err := os.MkdirTemp("", "tandem-bench-")
 	if err != nil {
@@ -161,7 +185,39 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 			return nil, err
 		}
 	}
+	m := benchMeasure{a: a, o: o, cfg: cfg, logs: logs, slug: slug, adminTok: adminTok, convs: convs, tokens: tokens}
+	res, err := b.measure(ctx, m, "b")
+	if err != nil || o.Streams == 0 {
+		return res, err
+	}
+	if res.Idle, err = b.streams(ctx, m); err != nil {
+		return nil, err
+	}
+	// Once more without them: the machine's noise and the grown database
+	// weigh on both sides of the comparison.
+	if res.Idle.After, err = b.measure(ctx, m, "a"); err != nil {
+		return nil, err
+	}
+	res.Idle.Cost = 1 - res.Idle.With.PerSecond/((res.PerSecond+res.Idle.After.PerSecond)/2)
+	return res, nil
+}
 
+// benchMeasure is what a measurement of a run needs.
+type benchMeasure struct {
+	a              *App
+	o              BenchOptions
+	cfg            config.Config
+	logs           *logCounter
+	slug, adminTok string
+	convs          []int64
+	tokens         []string
+}
+
+// measure runs the scenario once for Warmup + Duration while an admin's
+// stream receives the messages. run makes the messages' client_ids differ
+// from those of another measurement in the same run.
+func (b *bencher) measure(ctx context.Context, m benchMeasure, run string) (*BenchResult, error) {
+	a, o, cfg, logs, slug, adminTok, convs, tokens := m.a, m.o, m.cfg, m.logs, m.slug, m.adminTok, m.convs, m.tokens
 	// A staff stream sees every message: the delivery half of the latency.
 	streamCtx, stopStream := context.WithCancel(ctx)
 	defer stopStream()
@@ -204,7 +260,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 			return nil, err
 		}
 	} else {
-		b.messages(ctx, o, convs, tokens, rec)
+		b.messages(ctx, o, run, convs, tokens, rec)
 	}
 	time.Sleep(200 * time.Millisecond) // the last frames
 	rec.mu.Lock()
@@ -214,7 +270,7 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		Dialect: a.Store.Dialect(), Bus: busName(cfg), Clients: o.Clients, Duration: elapsed.Round(time.Millisecond),
 		Messages: len(rec.ack), Errors: rec.errors, PerSecond: float64(len(rec.ack)) / elapsed.Seconds(),
 		Handover: o.Handover, Accepted: rec.accepted, AgentErrors: rec.agentErrors,
-		Deadlocks: -1, LoggedDeadlocks: logs.deadlocks.Load(), LoggedProblems: logs.problems.Load(),
+		Deadlocks: -1, LoggedDeadlocks: logs.deadlocks.Load(), LoggedProblems: logs.problems.Load(), sent: rec.acks,
 	}
 	res.AckP50, res.AckP99 = percentile(rec.ack, 50), percentile(rec.ack, 99)
 	res.DeliveryP50, res.DeliveryP99 = percentile(rec.delivery, 50), percentile(rec.delivery, 99)
@@ -240,16 +296,16 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 
 // messages has every customer send messages back to back in the
 // conversation an agent holds, until the run's end.
-func (b *bencher) messages(ctx context.Context, o BenchOptions, convs []int64, tokens []string, rec *benchRecorder) {
+func (b *bencher) messages(ctx context.Context, o BenchOptions, run string, convs []int64, tokens []string, rec *benchRecorder) {
 	var wg sync.WaitGroup
 	deadline := time.Now().Add(o.Warmup + o.Duration)
 	for i := range o.Clients {
 		wg.Go(func() {
 			for n := 0; time.Now().Before(deadline) && ctx.Err() == nil; n++ {
-				body := fmt.Sprintf("bench %d %d", i, n)
+				body := fmt.Sprintf("bench %s %d %d", run, i, n)
 				t0 := rec.sent(body)
 				status, _, err := b.do(ctx, "POST", fmt.Sprintf("/api/v1/conversations/%d/messages", convs[i]), tokens[i],
-					map[string]any{"client_id": fmt.Sprint("b", n), "body": body})
+					map[string]any{"client_id": fmt.Sprint(run, n), "body": body})
 				rec.acked(t0, err == nil && status == http.StatusCreated)
 			}
 		})
@@ -268,6 +324,8 @@ type benchRecorder struct {
 	ack, delivery         []time.Duration
 	errors                int
 	accepted, agentErrors int
+	// acks counts the acknowledged messages, warm-up included.
+	acks int
 }
 
 func (r *benchRecorder) startMeasuring() {
@@ -288,6 +346,9 @@ func (r *benchRecorder) acked(t0 time.Time, ok bool) {
 	d := time.Since(t0)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if ok {
+		r.acks++
+	}
 	switch {
 	case !r.measuring:
 	case ok:
@@ -471,6 +532,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "time measured (at most 5m)")
 	fs.IntVar(&o.Handover, "handover", 0, "percent of conversations handed to a person: above 0, customers start conversations with the assistant\nand write in a loop while dispatch offers the handed-over ones to --agents agents, who accept, answer and resolve them")
 	fs.IntVar(&o.Agents, "agents", 4, "agents taking handed-over conversations (with --handover)")
+	fs.IntVar(&o.Streams, "streams", 0, fmt.Sprintf("also measure with this many idle customer streams open, then reconnect them all at once (at most %d)", maxBenchStreams))
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: tandem bench [flags]\n\nMeasures messages per second and latency through the HTTP API and the WebSocket\nstream of a Tandem server it starts in this process on 127.0.0.1.\n\nFlags:\n")

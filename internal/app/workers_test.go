@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tandem-desk/tandem/internal/app"
 	"github.com/tandem-desk/tandem/internal/store"
@@ -65,7 +66,9 @@ func TestReadyzWaitsForTheWorkers(t *testing.T) {
 	if _, err := db.Exec(`ALTER TABLE workspaces_away RENAME TO workspaces`); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, waitTimeout, "/readyz to say ready once the dispatcher runs", func() bool {
+	// The dispatcher runs again when its back-off is over: by then up to
+	// 15 s after its last failure (workerMaxRetry), on a slow machine.
+	eventually(t, 30*time.Second, "/readyz to say ready once the dispatcher runs", func() bool {
 		code, _ := readyz(t, addrs[0])
 		return code == http.StatusOK
 	})

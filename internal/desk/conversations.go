@@ -7,6 +7,7 @@ import (
 
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
+	"github.com/tandem-desk/tandem/internal/stream"
 	"github.com/tandem-desk/tandem/internal/triage"
 )
 
@@ -323,8 +324,10 @@ func (d *Desk) Resolve(ctx context.Context, a Actor, id int64) (*model.Conversat
 	return conv, nil
 }
 
-// Events returns the events after a seq that the actor may see.
-func (d *Desk) Events(ctx context.Context, a Actor, after int64, limit int) ([]model.Event, error) {
+// Follow starts following the events the actor may see, after the cursor
+// after, or from the present when after is nil: this node reads each new
+// event of the workspace once for all its streams (internal/stream).
+func (d *Desk) Follow(ctx context.Context, a Actor, after *int64) (*stream.Follower, error) {
 	aud := store.EventAudience{}
 	switch a.Kind {
 	case KindCustomer:
@@ -332,10 +335,5 @@ func (d *Desk) Events(ctx context.Context, a Actor, after int64, limit int) ([]m
 	case KindAgent:
 		aud.AgentID = a.AgentID
 	}
-	return d.store.EventsAfter(ctx, a.WorkspaceID, after, aud, limit)
-}
-
-// HeadSeq is the seq of the workspace's latest event.
-func (d *Desk) HeadSeq(ctx context.Context, a Actor) (int64, error) {
-	return d.store.HeadSeq(ctx, a.WorkspaceID)
+	return d.streams.Follow(ctx, a.WorkspaceID, aud, after)
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/metrics"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
+	"github.com/tandem-desk/tandem/internal/stream"
 	"github.com/tandem-desk/tandem/internal/triage"
 )
 
@@ -132,6 +133,7 @@ type Desk struct {
 	onEvents func(workspaceID int64)
 	mail     MailOptions
 	typing   typingBoard // transient "is typing" notices (typing.go)
+	streams  *stream.Hub // this node's fan-out of the event log to its streams
 	metrics  *metrics.Metrics
 }
 
@@ -160,6 +162,7 @@ func New(o Options) *Desk {
 		d.staffTTL = 12 * time.Hour
 	}
 	d.assist = newAssistantDeps(o.Assistant, d.now)
+	d.streams = stream.New(stream.Options{Store: o.Store, Bus: o.Bus, Topic: Topic, Log: d.log})
 	d.dispatch = dispatch.New(dispatch.Options{Store: o.Store, Bus: o.Bus, Logger: d.log, Now: d.now, Changed: d.changed, Metrics: o.Metrics})
 	return d
 }

@@ -699,9 +699,15 @@ func TestNobodyOnlineFollowUp(t *testing.T) {
 	// looked. (Waited for here, while nobody is online: when eva comes
 	// online, the pass that offers her the conversation may be the first to
 	// look, and it makes the offer before it tells the queue.)
+	from := int64(0)
+	stream, err := f.d.Follow(ctx, cust, &from)
+	must(t, err)
+	defer stream.Close()
+	var evs []model.Event
 	eventually(t, "a conversation.queue_updated on the customer's stream", func() bool {
-		evs, err := f.d.Events(ctx, cust, 0, 1000)
+		more, err := stream.Next(ctx)
 		must(t, err)
+		evs = append(evs, more...)
 		for _, e := range evs {
 			if e.Type == model.EventConversationQueueUpdated {
 				return true

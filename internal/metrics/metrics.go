@@ -309,6 +309,22 @@ func (m *Metrics) Mail(outcome string) {
 	}
 }
 
+// WatchStreamReads registers tandem_stream_event_reads_total, which reads
+// the count on each scrape: the reads of the event log for the streams.
+// The fan-out keeps it at one per batch of new events per workspace (plus
+// one per stream that resumes from further back than the node keeps in
+// memory), however many streams are open; growing with the streams, it
+// says they cost the database per visitor again.
+func (m *Metrics) WatchStreamReads(read func() float64) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "tandem_stream_event_reads_total",
+		Help: "Reads of the event log for this node's WebSocket streams: one per batch of new events per workspace, plus one per stream resuming from further back than the node keeps in memory.",
+	}, read))
+}
+
 // ---- Load, read on scrape -------------------------------------------------------
 
 // Load is the installation's live load, read from the database on each

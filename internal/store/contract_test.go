@@ -1494,7 +1494,35 @@ func TestEventsAfterAudiences(t *testing.T) {
 				if fmt.Sprint(seqs) != fmt.Sprint(want) {
 					t.Errorf("seqs %v, want %v", seqs, want)
 				}
+				// The streams apply the same rule in memory to one read of
+				// the whole log (internal/stream): it must agree with the SQL.
+				var convs []int64
+				for _, e := range admin {
+					if e.ConversationID != nil {
+						convs = append(convs, *e.ConversationID)
+					}
+				}
+				owners, err := s.ConversationOwners(ctx, ws.ID, convs)
+				must(t, err, "owners")
+				var inMemory []int64
+				for _, e := range admin {
+					if a.aud.Sees(e, func(conv int64) int64 { return owners[conv] }) {
+						inMemory = append(inMemory, e.Seq)
+					}
+				}
+				if fmt.Sprint(inMemory) != fmt.Sprint(seqs) {
+					t.Errorf("EventAudience.Sees picks %v, the query %v", inMemory, seqs)
+				}
 			})
+		}
+		// Who holds what now, as the agents' streams ask it.
+		owners, err := s.ConversationOwners(ctx, ws.ID, []int64{convA.ID, convB.ID, convA.ID + convB.ID + 100})
+		must(t, err, "owners")
+		if fmt.Sprint(owners) != fmt.Sprint(map[int64]int64{convA.ID: ann.ID}) {
+			t.Errorf("owners %v, want only conversation %d held by %d", owners, convA.ID, ann.ID)
+		}
+		if owners, err := s.ConversationOwners(ctx, other.ID, []int64{convA.ID}); err != nil || len(owners) != 0 {
+			t.Errorf("owners of a conversation asked through another workspace: %v, %v", owners, err)
 		}
 		// A customer of another workspace sees nothing here, whatever the id.
 		if evs := allEvents(t, s, other.ID, store.EventAudience{CustomerID: alice.ID}); len(evs) != 0 {

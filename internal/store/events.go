@@ -134,11 +134,37 @@ type EventAudience struct {
 	// Neither set: every event of the workspace (admins).
 }
 
+// Sees reports whether the audience sees ev: the rule EventsAfter applies
+// in SQL, applied in memory, for the streams that share one read of the
+// log (internal/stream). owner returns the agent a conversation is
+// assigned to now (0: nobody); it is asked only for an agent audience,
+// about events that name no agent (see ConversationOwners).
+func (a EventAudience) Sees(ev model.Event, owner func(conversationID int64) int64) bool {
+	switch {
+	case a.CustomerID != 0:
+		return ev.CustomerID != nil && *ev.CustomerID == a.CustomerID && !ev.StaffOnly
+	case a.AgentID != 0:
+		if ev.AgentID != nil {
+			return *ev.AgentID == a.AgentID
+		}
+		return ev.ConversationID != nil && owner(*ev.ConversationID) == a.AgentID
+	}
+	return true
+}
+
 // EventsAfter returns up to limit events of the workspace with seq > after,
-// in seq order, filtered for the audience.
+// in seq order, filtered for the audience. Each call is counted (see
+// EventReads).
 func (s *Store) EventsAfter(ctx context.Context, workspaceID, after int64, aud EventAudience, limit int) ([]model.Event, error) {
+	s.eventReads.Add(1)
 	return s.eventsAfter(ctx, s.db, workspaceID, after, aud, limit)
 }
+
+// EventReads is how many times EventsAfter has read the event log since
+// the store was opened: the cost of the streams, which /metrics shows
+// (tandem_stream_event_reads_total) and the stream fan-out keeps at one
+// read per batch of new events per workspace, however many streams are open.
+func (s *Store) EventReads() int64 { return s.eventReads.Load() }
 
 func (s *Store) eventsAfter(ctx context.Context, q queryer, workspaceID, after int64, aud EventAudience, limit int) ([]model.Event, error) {
 	if limit <= 0 || limit > 1000 {
@@ -188,4 +214,35 @@ func (s *Store) HeadSeq(ctx context.Context, workspaceID int64) (int64, error) {
 		return 0, fmt.Errorf("store: head seq: %w", err)
 	}
 	return seq.Int64, nil
+}
+
+// ConversationOwners returns the agent each of the workspace's
+// conversations ids is assigned to now; conversations nobody holds (and
+// ids of other workspaces) are left out. An agent's stream sees the events
+// of the conversations it holds now (EventAudience.Sees).
+func (s *Store) ConversationOwners(ctx context.Context, workspaceID int64, ids []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{workspaceID}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = "?"
+		args = append(args, id)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, assignee_id FROM conversations
+		WHERE workspace_id = ? AND assignee_id IS NOT NULL AND id IN (`+strings.Join(marks, ", ")+`)`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: conversation owners: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, agent int64
+		if err := rows.Scan(&id, &agent); err != nil {
+			return nil, fmt.Errorf("store: conversation owners: %w", err)
+		}
+		out[id] = agent
+	}
+	return out, rows.Err()
 }

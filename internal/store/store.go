@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -93,6 +94,8 @@ func IsPostgresURL(dsn string) bool {
 type Store struct {
 	db *sql.DB
 	d  dialect
+	// eventReads counts EventsAfter calls (EventReads).
+	eventReads atomic.Int64
 	// queued holds, per open transaction of tx (*sql.Tx → *[]pendingEvent),
 	// the events appended in it and not yet written: see flushEvents.
 	queued sync.Map

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tandem-desk/tandem/internal/desk"
 	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/stream"
 )
 
 // frame is one event on the stream.
@@ -22,16 +24,16 @@ type frame struct {
 }
 
 const (
-	streamBatch  = 500
 	pingInterval = 25 * time.Second
 	writeTimeout = 10 * time.Second
 )
 
 // stream serves GET /api/v1/stream. The event log in the database is the
-// truth; the bus only says "look again". So a client that reconnects with
-// ?after=SEQ gets exactly the events after SEQ — no gap, no duplicate —
-// whichever node it reconnects to. The route takes the token as ?token=
-// too (routes.go): browsers cannot set headers on a WebSocket.
+// truth; this node reads each new event once for all its streams and hands
+// each stream the events its caller may see (internal/stream). So a client
+// that reconnects with ?after=SEQ gets exactly the events after SEQ — no
+// gap, no duplicate — whichever node it reconnects to. The route takes the
+// token as ?token= too (routes.go): browsers cannot set headers on a WebSocket.
 func (a *API) stream(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
 	opts := &websocket.AcceptOptions{}
 	if bearer(r) != "" || r.URL.Query().Get("token") != "" {
@@ -42,20 +44,19 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, act desk.Actor) err
 	if err != nil {
 		return err
 	}
-	hasCursor := r.URL.Query().Get("after") != ""
+	var cursor *int64 // nil: from the present
+	if r.URL.Query().Get("after") != "" {
+		cursor = &after
+	}
 	typingC, typing := a.followTyping(r, act) // ?typing=1: typing indicators too (stream_typing.go)
 	if typing != nil {
 		defer typing.Close()
 	}
-
-	// Subscribe before reading the cursor, so no signal falls in between.
-	sub := a.desk.Subscribe(act)
-	defer sub.Close()
-	if !hasCursor {
-		if after, err = a.desk.HeadSeq(r.Context(), act); err != nil {
-			return err
-		}
+	events, err := a.desk.Follow(r.Context(), act, cursor)
+	if err != nil {
+		return err
 	}
+	defer events.Close()
 	conn, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		return nil // Accept has written the HTTP error
@@ -63,33 +64,34 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, act desk.Actor) err
 	defer conn.CloseNow()
 	ctx := conn.CloseRead(r.Context()) // we read nothing; this answers pings and notices close
 
-	if err := writeFrame(ctx, conn, frame{Seq: after, Type: "ready"}); err != nil {
+	if err := writeFrame(ctx, conn, frame{Seq: events.Start(), Type: "ready"}); err != nil {
 		return nil
 	}
 	ping := time.NewTicker(pingInterval)
 	defer ping.Stop()
 	for {
-		events, err := a.desk.Events(ctx, act, after, streamBatch)
-		if err != nil {
-			if ctx.Err() == nil {
-				a.log.Error("stream: read events", "err", err)
-				conn.Close(websocket.StatusInternalError, "internal error")
-			}
-			return nil
-		}
-		for _, ev := range events {
-			if err := writeFrame(ctx, conn, toFrame(ev)); err != nil {
-				return nil
-			}
-			after = ev.Seq
-		}
-		if len(events) == streamBatch {
-			continue // more to catch up on
-		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-sub.C:
+		case <-events.C:
+			evs, err := events.Next(ctx)
+			switch {
+			case errors.Is(err, stream.ErrBehind):
+				// Resumable: the client reconnects after the last seq it got.
+				conn.Close(websocket.StatusTryAgainLater, "behind: reconnect with after=<last seq>")
+				return nil
+			case err != nil:
+				if ctx.Err() == nil {
+					a.log.Error("stream: read events", "err", err)
+					conn.Close(websocket.StatusInternalError, "internal error")
+				}
+				return nil
+			}
+			for _, ev := range evs {
+				if err := writeFrame(ctx, conn, toFrame(ev)); err != nil {
+					return nil
+				}
+			}
 		case <-typingC:
 			if err := writeTyping(ctx, conn, typing.Next()); err != nil {
 				return nil
