@@ -22,6 +22,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/mail"
 	"github.com/tandem-desk/tandem/internal/mail/outbox"
 	"github.com/tandem-desk/tandem/internal/metrics"
+	"github.com/tandem-desk/tandem/internal/people"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/triage"
 	"github.com/tandem-desk/tandem/internal/web"
@@ -47,6 +48,8 @@ type App struct {
 	// own; MetricsHandler is then what that listener serves (else nil).
 	Metrics        *metrics.Metrics
 	MetricsHandler http.Handler
+	// People runs setup, invitations, roles and deactivation.
+	People *people.Service
 
 	workers *workers
 }
@@ -91,8 +94,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	d := desk.New(desk.Options{Store: st, Bus: b, Logger: log, Triage: engine, OnEvents: hooks.Notify,
 		Assistant: assistantOptions(cfg), Mail: mailOpts, WebhooksAllowPrivate: cfg.WebhookAllowPrivate, Metrics: m})
-	a := &App{Store: st, Bus: b, Desk: d, Log: log, Webhooks: hooks, Mail: mailer, Metrics: m}
-	list := []worker{{"dispatcher", d.Run}, {"webhooks", hooks.Run}}
+	p := people.New(people.Options{Store: st, Desk: d, Logger: log, HashCost: cfg.PasswordCost,
+		Mail: mailer != nil, NotifyMail: mailOpts.Notify, PublicURL: cfg.PublicURL})
+	a := &App{Store: st, Bus: b, Desk: d, Log: log, Webhooks: hooks, Mail: mailer, Metrics: m, People: p}
+	list := []worker{{"dispatcher", d.Run}, {"webhooks", hooks.Run}, {"certifications and scores", p.Run}}
 	if mailer != nil {
 		list = append(list, worker{"mail", mailer.Run})
 	}
@@ -100,7 +105,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	// /metrics is for operators: on the public listener only when they
 	// have not given it one of its own.
 	separate := cfg.MetricsAddr != ""
-	a.Handler = withDemoBackend(web.Handler(d, st, log, web.Options{Metrics: m, ServeMetrics: !separate, Ready: a.workers.ready}), st)
+	a.Handler = withDemoBackend(web.Handler(d, st, log, web.Options{Metrics: m, ServeMetrics: !separate, Ready: a.workers.ready, People: p}), st)
 	if separate {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
@@ -153,10 +158,11 @@ func (a *App) Close() error {
 }
 
 // RunWorkers runs what works in the background — the dispatcher, the
-// webhook sender and, with mail configured, the mail sender — until ctx
-// ends. A worker that stops early is logged and run again after a back-off;
-// meanwhile /readyz answers 503 (see workers.go). It returns when ctx ends
-// and every worker has stopped.
+// webhook sender, the sweep of expired certifications and quality scores
+// and, with mail configured, the mail sender — until ctx ends. A worker
+// that stops early is logged and run again after a back-off; meanwhile
+// /readyz answers 503 (see workers.go). It returns when ctx ends and every
+// worker has stopped.
 func (a *App) RunWorkers(ctx context.Context) error {
 	a.workers.run(ctx)
 	return nil
@@ -173,6 +179,10 @@ Commands:
   train     train an intent model from a CSV file (text,category)
   eval      measure an intent model: accuracy, macro-F1, calibration, coverage
   simulate  simulate a contact centre through the routing policy; compare with Erlang C/A
+  workspace create --slug SLUG --name NAME
+            create a workspace in the database of --data-dir / --db
+  user      create --workspace SLUG --email E --role admin|supervisor|agent --password-stdin
+            add a person to a workspace (password from standard input)
   bench     measure messages per second and latency on a server it starts on 127.0.0.1
   version   print the version
 
@@ -210,6 +220,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return evalCommand(rest, getenv, stdout, stderr)
 	case "simulate":
 		return simulateCommand(rest, getenv, stdout, stderr)
+	case "workspace", "user":
+		return adminCommand(ctx, cmd, rest, getenv, stdin, stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, rest, getenv, stdout, stderr)
 	case "serve", "demo":
@@ -249,6 +261,9 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 	var info *DemoInfo
 	if demo {
 		if info, err = Seed(ctx, a.Store); err != nil {
+			return err
+		}
+		if err := SeedWorkforce(ctx, a.Store, info, time.Now()); err != nil {
 			return err
 		}
 	}
@@ -291,6 +306,8 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 		"db", a.Store.Dialect(), "bus", busName(cfg), "mail", a.Mail != nil)...)
 	if info != nil {
 		info.Print(stdout, cfg.PublicURL)
+	} else if err := printSetupLink(ctx, a.People, cfg.PublicURL, stdout); err != nil {
+		log.Error("setup link", "err", err)
 	}
 
 	select {
@@ -319,6 +336,18 @@ func serve(ctx context.Context, cfg config.Config, demo bool, stdout, stderr io.
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// printSetupLink prints, on a server without any workspace, the one-time
+// link that creates the first workspace and its admin in the browser.
+func printSetupLink(ctx context.Context, p *people.Service, baseURL string, w io.Writer) error {
+	token, ok, err := p.SetupLink(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	fmt.Fprintf(w, "\nThis server has no workspace yet. Set it up in your browser (the link works once):\n\n  %s/setup?token=%s\n\n"+
+		"(or from a shell: tandem workspace create, then tandem user create --role admin)\n\n", baseURL, token)
 	return nil
 }
 

@@ -31,6 +31,9 @@ func (i *DemoInfo) Print(w io.Writer, baseURL string) {
 	fmt.Fprintf(w, "  Agents    %s/agent         (log in as ana@acme.test, ben@acme.test or chen@acme.test, password %q)\n", baseURL, DemoPassword)
 	fmt.Fprintf(w, "  Admin     %s/admin         (log in as admin@acme.test, password %q)\n", baseURL, DemoPassword)
 	fmt.Fprintf(w, "  Knowledge %s/admin/knowledge (the help centre's articles; admins edit)\n", baseURL)
+	fmt.Fprintf(w, "  My space  %s/agent/me      (an agent's hours, earnings, training and rating)\n", baseURL)
+	fmt.Fprintf(w, "  People    %s/admin/people  (invite, applicants, training, shifts, pay)\n", baseURL)
+	fmt.Fprintf(w, "  Join      %s/join/%s     (the open sign-up page of the crowd)\n", baseURL, i.Workspace.Slug)
 	fmt.Fprintf(w, "  API       %s/api/v1/openapi.json\n", baseURL)
 	fmt.Fprintf(w, "  Identity secret of %q: %s\n", i.Workspace.Slug, i.IdentitySecret)
 	fmt.Fprintf(w, "            (user_hash = hex(HMAC-SHA256(secret, external_id)) verifies a customer)\n")
@@ -90,7 +93,7 @@ func Seed(ctx context.Context, st *store.Store) (*DemoInfo, error) {
 			return nil, fmt.Errorf("seed customer %s: %w", c.ExternalID, err)
 		}
 	}
-	for _, a := range demoArticles {
+	for _, a := range DemoArticles() {
 		a.WorkspaceID, a.Published = ws.ID, true
 		if _, err := st.EnsureArticle(ctx, a); err != nil {
 			return nil, fmt.Errorf("seed article %q: %w", a.Title, err)

@@ -11,7 +11,9 @@ import (
 // also get an Acme Pay card, an app and an Acme Pay balance they can top
 // up, pay with and send money from. The English articles answer every one
 // of the 77 intents of the demo intent model (banking77); the most common
-// ones are translated into Swedish, German and Spanish.
+// ones are translated into Swedish, German and Spanish here, and into
+// French, Dutch, Italian, Polish, Finnish, Norwegian, Danish and Portuguese
+// in demo_articles_i18n.go.
 
 // Intents that several articles (and their translations) answer.
 var (
@@ -34,10 +36,13 @@ func art(lang, title string, intents []string, body string) model.Article {
 	return model.Article{Title: title, Language: lang, Intents: slices.Clone(intents), Body: body}
 }
 
-// DemoArticles returns the demo help centre (a fresh copy).
+// DemoArticles returns the demo help centre (a fresh copy): the English
+// articles, their Swedish, German and Spanish translations here and the
+// other languages' in demo_articles_i18n.go.
 func DemoArticles() []model.Article {
-	out := make([]model.Article, len(demoArticles))
-	for i, a := range demoArticles {
+	all := slices.Concat(demoArticles, demoTranslations)
+	out := make([]model.Article, len(all))
+	for i, a := range all {
 		a.Intents = slices.Clone(a.Intents)
 		out[i] = a
 	}

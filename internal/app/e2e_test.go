@@ -1185,7 +1185,7 @@ func TestSeedIdempotent(t *testing.T) {
 		}
 	}
 	// The seeded password works.
-	if _, _, err := a.Desk.Login(ctx, "ana@acme.test", app.DemoPassword); err != nil {
+	if _, _, err := a.Desk.Login(ctx, "ana@acme.test", app.DemoPassword, "127.0.0.1"); err != nil {
 		t.Errorf("login with the demo password: %v", err)
 	}
 	var out bytes.Buffer

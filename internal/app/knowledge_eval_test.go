@@ -231,7 +231,9 @@ func keepLetters(r rune) rune {
 
 // TestDemoHelpCentre: every intent of the demo model and of banking77 is
 // answered by an English article; the common articles are translated into
-// Swedish, German and Spanish; every article is valid.
+// Swedish, German and Spanish, and the 15 most used into French, Dutch,
+// Italian, Polish, Finnish, Norwegian, Danish and Portuguese; every article
+// is valid.
 func TestDemoHelpCentre(t *testing.T) {
 	arts := app.DemoArticles()
 	raw, err := os.ReadFile("../../data/banking77/categories.json")
@@ -285,13 +287,24 @@ func TestDemoHelpCentre(t *testing.T) {
 	for _, a := range arts {
 		count[a.Language]++
 	}
-	for _, l := range []string{"sv", "de", "es"} {
-		if count[l] < 10 {
-			t.Errorf("%d articles in %s, want the common ones (at least 10)", count[l], l)
+	for _, l := range []string{"sv", "de", "es", "fr", "nl", "it", "pl", "fi", "no", "da", "pt"} {
+		min := 10
+		if !slices.Contains([]string{"sv", "de", "es"}, l) {
+			min = 15
 		}
-		// Each translation answers what an English article answers.
+		if count[l] < min {
+			t.Errorf("%d articles in %s, want the common ones (at least %d)", count[l], l, min)
+		}
+		// Each translation answers what an English article answers, and
+		// reads as its language.
 		for _, a := range arts {
-			if a.Language != l || len(a.Intents) == 0 {
+			if a.Language != l {
+				continue
+			}
+			if got, _ := triage.DetectLanguage(a.Title+"\n"+a.Body, ""); got != l {
+				t.Errorf("%s article %q reads as %s", l, a.Title, got)
+			}
+			if len(a.Intents) == 0 {
 				continue
 			}
 			if !answered["en"][a.Intents[0]] {

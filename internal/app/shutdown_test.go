@@ -22,6 +22,7 @@ type served struct {
 	exit   chan int
 	done   chan struct{} // closed when the log is drained to its end
 	logged strings.Builder
+	stdout syncBuffer // what the command printed (demo logins, the setup link)
 }
 
 // runServe runs `tandem serve` with args and waits until its log has a line
@@ -35,7 +36,7 @@ func runServe(t *testing.T, args []string, addrRE *regexp.Regexp) (*served, []st
 	logR, logW := io.Pipe()
 	go func() {
 		defer logW.Close()
-		s.exit <- app.Run(ctx, append([]string{"serve"}, args...), func(string) string { return "" }, nil, io.Discard, logW)
+		s.exit <- app.Run(ctx, append([]string{"serve"}, args...), func(string) string { return "" }, nil, &s.stdout, logW)
 	}()
 	lines := bufio.NewScanner(logR)
 	var m []string

@@ -214,7 +214,7 @@ func trainCommand(args []string, getenv func(string) string, stdout, stderr io.W
 
 func evalCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	c := newCommandFlags("eval", "Measures an intent model on a CSV file with columns text,category: accuracy, macro-F1,\nexpected calibration error and the coverage at 97/98/99 % precision. Without --model it\ncross-validates a fresh model on the data (k folds); with --model it evaluates that model.", stdout)
-	data := c.fs.String("data", "", "labelled data: CSV with a header text,category (required)")
+	data := c.fs.String("data", "", "labelled data: CSV with a header text,category or text,category,language (required; with a language column the figures are also reported per language)")
 	modelPath := c.fs.String("model", "", "model file to evaluate (default: cross-validate on --data)")
 	folds := c.fs.Int("folds", 5, "cross-validation folds")
 	seed := c.fs.Int64("seed", 1, "random seed for the folds")

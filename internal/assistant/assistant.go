@@ -83,6 +83,8 @@ type Decision struct {
 	AskFeedback bool
 	// OfferPerson: the reply offers a person proactively.
 	OfferPerson bool
+	// Choices are what the customer can tap in reply to a question back.
+	Choices []model.Choice
 }
 
 // Reason is the reasons as one string, for the conversation's hand-off reason.
@@ -91,7 +93,9 @@ func (d Decision) Reason() string { return strings.Join(d.Reasons, ",") }
 // Turn is everything the assistant weighs for one customer message.
 type Turn struct {
 	Message string
-	Triage  triage.Result
+	// ChoiceID is the choice the customer tapped, if they tapped one.
+	ChoiceID string
+	Triage   triage.Result
 	// History is the conversation so far, oldest first, including Message.
 	History []*model.Message
 	// Turns are the assistant's earlier turns in the conversation, oldest first.
@@ -104,6 +108,10 @@ type Turn struct {
 	// Actions are the workspace's actions (disabled ones are skipped).
 	Actions  []*model.Action
 	Settings model.AssistantSettings
+	// AnswerThreshold is the article mass from which the assistant answers
+	// (see RankArticles): the workspace's threshold for its help centre.
+	// Zero: triage's threshold for the top intent.
+	AnswerThreshold float64
 	// Locale is the customer's locale, a fallback for the reply language.
 	Locale string
 	// ArticleURL builds the link cited with an answer.
@@ -119,6 +127,14 @@ func Respond(t Turn) Decision {
 	last := lastTurn(t.Turns)
 	afterAnswer := last != nil && (last.Kind == model.TurnAnswer || last.Kind == model.TurnAction || last.Kind == model.TurnNoTranslation)
 
+	// An answer to the assistant's question back. A request for a person
+	// or a sensitive matter in it still goes first.
+	if tr.Decision != triage.Handoff || confidenceOnly(tr) {
+		if d, ok := t.reply(lang); ok {
+			return d
+		}
+	}
+
 	// What the conversation shows, beyond this one message.
 	var extra []string
 	if NotHelpful(t.Message, afterAnswer) {
@@ -127,7 +143,7 @@ func Respond(t Turn) Decision {
 	if t.repeated(lang) {
 		extra = append(extra, ReasonRepeated)
 	}
-	if tr.Decision == triage.Handoff && !lowConfidenceOnly(tr) {
+	if tr.Decision == triage.Handoff && !lowConfidenceOnly(tr) && !confidenceOnly(tr) {
 		return t.handoff(lang, append(slices.Clone(tr.Reasons), extra...))
 	}
 	if len(extra) > 0 {
@@ -137,28 +153,15 @@ func Respond(t Turn) Decision {
 		return Decision{Action: Resolve, Body: words(lang).gladToHelp, Reasons: []string{ReasonHelpful}, Kind: model.TurnAnswer, Language: lang}
 	}
 
-	if d, ok := t.action(lang); ok {
-		return d
-	}
-
-	var d Decision
-	switch {
-	case tr.Decision == triage.Answer:
-		d = t.answerIntent(lang)
-	default:
-		// The intent model is unsure — or does not speak the customer's
-		// language: a clear full-text match in it may still answer.
-		if a, hit := t.searchClear(tr.Language); a != nil {
-			d = t.answer(a, lang, firstIntent(a), hit.Coverage, append(slices.Clone(tr.Reasons), ReasonSearchMatch))
-		} else if tr.Decision == triage.Clarify {
-			if t.hasTurn(model.TurnClarify) {
-				return t.handoff(lang, append(slices.Clone(tr.Reasons), ReasonStillUnclear))
-			}
-			return t.clarify(lang)
-		} else {
-			return t.handoff(lang, slices.Clone(tr.Reasons))
+	// A lookup in the business's systems — unless the intent model has
+	// next to no idea what an English message is about.
+	if tr.Decision != triage.Handoff || lowConfidenceOnly(tr) {
+		if d, ok := t.action(lang); ok {
+			return d
 		}
 	}
+
+	d := t.byArticle(lang)
 	if d.Action == Answer && d.Article != nil && t.answeredBefore(d.Article) {
 		// The same answer again would send the customer round in circles.
 		return t.handoff(lang, append(slices.Clone(tr.Reasons), ReasonRepeated))
@@ -173,30 +176,18 @@ func lowConfidenceOnly(tr triage.Result) bool {
 	return len(tr.Reasons) == 1 && tr.Reasons[0] == triage.ReasonLowConfidence && tr.Language != "en"
 }
 
-// answerIntent answers a confidently detected intent from its article.
-func (t Turn) answerIntent(lang string) Decision {
-	tr := t.Triage
-	if a := articleIn(t.Articles, tr.Intent, tr.Language); a != nil {
-		return t.answer(a, lang, tr.Intent, tr.Confidence, tr.Reasons)
-	}
-	fallback := articleFor(t.Articles, tr.Intent, languages("", t.Locale))
-	if fallback == nil {
-		// No article names the intent: a clear full-text match may still answer.
-		if a, _ := t.searchClear(tr.Language); a != nil {
-			return t.answer(a, lang, tr.Intent, tr.Confidence, append(slices.Clone(tr.Reasons), ReasonSearchMatch))
+// confidenceOnly: triage decided on the intent model's confidence alone
+// (nothing sensitive, no person asked for, nobody upset), which the
+// assistant weighs again by article.
+func confidenceOnly(tr triage.Result) bool {
+	for _, r := range tr.Reasons {
+		switch r {
+		case triage.ReasonConfident, triage.ReasonLowConfidence, triage.ReasonOutOfScope, triage.ReasonAmbiguous:
+		default:
+			return false
 		}
-		return t.handoff(lang, append(slices.Clone(tr.Reasons), ReasonNoArticle))
 	}
-	if fallback.Language == tr.Language || !Phrased(tr.Language) && fallback.Language == "en" {
-		return t.answer(fallback, fallback.Language, tr.Intent, tr.Confidence, tr.Reasons)
-	}
-	// There is an answer, but not in the customer's language: say so, give
-	// it in the language there is, and offer a person.
-	d := t.answer(fallback, fallback.Language, tr.Intent, tr.Confidence, tr.Reasons)
-	p := words(lang)
-	d.Body = fmt.Sprintf(p.noTranslation, p.languageName(tr.Language)) + "\n\n" + d.Body
-	d.Kind, d.Language, d.OfferPerson = model.TurnNoTranslation, lang, true
-	return d
+	return true
 }
 
 func (t Turn) answer(a *model.Article, lang, intent string, confidence float64, reasons []string) Decision {
@@ -216,7 +207,7 @@ func (t Turn) answer(a *model.Article, lang, intent string, confidence float64, 
 // taken OfferPersonAfter turns without resolving the conversation.
 func (t Turn) offerPerson(d Decision, lang string) Decision {
 	n := t.Settings.OfferPersonAfter
-	if n <= 0 || d.OfferPerson || len(t.Turns)+1 < n {
+	if n <= 0 || d.OfferPerson || len(t.Turns)+1 < n || d.Action != Answer {
 		return d
 	}
 	d.Body += "\n\n" + words(lang).offerPerson
@@ -232,6 +223,28 @@ func (t Turn) handoff(lang string, reasons []string) Decision {
 // HandoffNotice tells the customer, honestly and briefly and in their
 // language, why a person is coming.
 func HandoffNotice(lang string, reasons []string) string { return handoffNotice(lang, reasons) }
+
+// QueueStatus says, in the customer's language, where a hand-over
+// stands: someone online (with the expected wait when there is one), or
+// nobody online — queued, answered here when someone is back, by email too
+// when the workspace sends mail.
+func QueueStatus(lang string, online bool, waitSeconds int, mail bool) string {
+	p := words(lang)
+	switch {
+	case online && waitSeconds > 0:
+		wait := p.waitUnderMinute
+		if waitSeconds >= 60 {
+			wait = fmt.Sprintf(p.waitMinutes, (waitSeconds+59)/60)
+		}
+		return fmt.Sprintf(p.queueOnlineWait, wait)
+	case online:
+		return p.queueOnline
+	case mail:
+		return p.queueNobody + " " + p.queueEmail
+	default:
+		return p.queueNobody
+	}
+}
 
 func handoffNotice(lang string, reasons []string) string {
 	has := func(prefix string) bool {
@@ -254,42 +267,11 @@ func handoffNotice(lang string, reasons []string) string {
 		return p.handoffActionFailed
 	case has(ReasonNotVerified):
 		return p.handoffNotVerified
-	case has(ReasonRepeated), has(ReasonStillUnclear), has(ReasonNotHelpful):
+	case has(ReasonRepeated), has(ReasonStillUnclear), has(ReasonNotHelpful), has(ReasonNoneFit):
 		return p.handoffCircles
 	default:
 		return p.handoffDefault
 	}
-}
-
-func (t Turn) clarify(lang string) Decision {
-	tr := t.Triage
-	p := words(lang)
-	d := Decision{Action: Clarify, Reasons: slices.Clone(tr.Reasons), Kind: model.TurnClarify, Intent: tr.Intent, Language: lang, Confidence: tr.Confidence}
-	// The intent model reads English: its guesses at another language are noise.
-	if tr.OutOfScope || tr.Language != "en" {
-		d.Body = p.outOfScope
-		return d
-	}
-	var options []string
-	for _, alt := range tr.Alternatives {
-		if len(options) == 2 {
-			break
-		}
-		label := humanize(alt.Intent)
-		if a := articleFor(t.Articles, alt.Intent, languages(tr.Language, t.Locale)); a != nil {
-			label = fmt.Sprintf("“%s”", a.Title)
-		}
-		options = append(options, label)
-	}
-	switch len(options) {
-	case 0:
-		d.Body = p.clarifyOpen
-	case 1:
-		d.Body = fmt.Sprintf(p.clarifyOne, options[0])
-	default:
-		d.Body = fmt.Sprintf(p.clarifyTwo, options[0], options[1])
-	}
-	return d
 }
 
 // humanize turns an intent name such as "card_arrival" into words.
@@ -443,14 +425,15 @@ func (t Turn) answeredBefore(a *model.Article) bool {
 	return false
 }
 
-// repeated reports whether the customer asks what they already asked.
+// repeated reports whether the customer asks again what an answer
+// already followed.
 func (t Turn) repeated(lang string) bool {
 	hist := t.History
 	if n := len(hist); n > 0 && hist[n-1].AuthorKind == model.AuthorCustomer && hist[n-1].Body == t.Message {
 		hist = hist[:n-1]
 	}
-	for _, m := range hist {
-		if m.AuthorKind == model.AuthorCustomer && sameQuestion(m.Body, t.Message, lang) {
+	for _, m := range RepeatBase(hist, t.Turns, 0) {
+		if sameQuestion(m, t.Message, lang) {
 			return true
 		}
 	}

@@ -192,49 +192,65 @@ func clip(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-// assistantSaid lists the assistant's turns: what kind, what it drew on,
-// and the start of what it wrote.
+// assistantSaid lists, turn by turn, what the assistant did — what kind
+// of turn, what it drew on, the choices it offered, the start of what it
+// wrote — and what the customer chose from its questions back.
 func assistantSaid(history []*model.Message, turns []model.AssistantTurn, articles []*model.Article) []model.AssistantStep {
-	byID := map[int64]*model.Message{}
-	for _, m := range history {
-		byID[m.ID] = m
+	byMsg := map[int64]model.AssistantTurn{}
+	for _, t := range turns {
+		if t.MessageID != 0 {
+			byMsg[t.MessageID] = t
+		}
 	}
 	out := []model.AssistantStep{}
-	for _, t := range turns {
-		if t.Kind == model.TurnHandoff {
+	var lastCustomer *model.Message
+	for _, m := range history {
+		switch m.AuthorKind {
+		case model.AuthorCustomer:
+			lastCustomer = m
+			if m.ChoiceID != "" {
+				out = append(out, model.AssistantStep{Kind: model.StepChoice, Text: clip(m.Body, 160)})
+			}
+			continue
+		case model.AuthorAssistant:
+		default:
 			continue
 		}
+		t, ok := byMsg[m.ID]
+		if !ok && len(turns) > 0 {
+			continue // a hand-over notice: the reasons say why
+		}
 		step := model.AssistantStep{Kind: t.Kind, Intent: t.Intent, Action: t.Action}
+		if !ok { // a conversation from before turns were recorded
+			step.Kind = model.TurnClarify
+			if m.Citation != nil {
+				step.Kind = model.TurnAnswer
+			}
+		}
 		for _, a := range articles {
-			if a.ID == t.ArticleID {
+			if t.ArticleID != 0 && a.ID == t.ArticleID {
 				step.Article = a.Title
 			}
 		}
-		if m := byID[t.MessageID]; m != nil {
-			if step.Article == "" && m.Citation != nil && m.Citation.ArticleID != 0 {
-				step.Article = m.Citation.Title
+		if step.Article == "" && m.Citation != nil && m.Citation.ArticleID != 0 {
+			step.Article = m.Citation.Title
+		}
+		for _, c := range m.Choices {
+			if _, isArticle := choiceArticle(c.ID); isArticle {
+				step.Options = append(step.Options, c.Label)
 			}
-			if s := sentences(m.Body); len(s) > 0 {
-				step.Text = clip(s[0], 160)
-			}
+		}
+		if s := sentences(m.Body); len(s) > 0 {
+			step.Text = clip(s[0], 160)
+		}
+		if step.Kind == model.TurnClarify {
+			step.Text = clip(m.Body, 160) // the whole question
+		}
+		// "yes" to a question with one option: the choice is in the words.
+		if slices.Contains(t.Reasons, ReasonChosen) && lastCustomer != nil && lastCustomer.ChoiceID == "" {
+			out = append(out, model.AssistantStep{Kind: model.StepChoice, Article: step.Article, Text: clip(lastCustomer.Body, 160)})
 		}
 		out = append(out, step)
-	}
-	if len(turns) == 0 {
-		// A conversation from before turns were recorded: read the messages.
-		for _, m := range history {
-			if m.AuthorKind != model.AuthorAssistant {
-				continue
-			}
-			step := model.AssistantStep{Kind: model.TurnClarify}
-			if m.Citation != nil {
-				step.Kind, step.Article = model.TurnAnswer, m.Citation.Title
-			}
-			if s := sentences(m.Body); len(s) > 0 {
-				step.Text = clip(s[0], 160)
-			}
-			out = append(out, step)
-		}
 	}
 	return out
 }
@@ -247,7 +263,7 @@ var reasonText = map[string]string{
 	triage.ReasonAlwaysHuman: "this topic always goes to a person", ReasonNoArticle: "no help article answers it",
 	ReasonRepeated: "the customer asked the same thing again", ReasonStillUnclear: "still unclear after a question back",
 	ReasonNotHelpful: "the customer said the answer did not help", ReasonActionFailed: "the account lookup failed",
-	ReasonNotVerified: "the customer is not signed in",
+	ReasonNotVerified: "the customer is not signed in", ReasonNoneFit: "none of the offered answers fitted and the question in other words was not clear enough to answer",
 }
 
 func summary(p *model.HandoffPacket) string {
@@ -276,26 +292,7 @@ func summary(p *model.HandoffPacket) string {
 		fmt.Fprintf(&b, ": “%s”", clip(p.CustomerWants[n-1], 120)) // the latest ask
 	}
 	b.WriteString(".")
-	answered := 0
-	var titles []string
-	for _, s := range p.AssistantSaid {
-		if s.Kind == model.TurnAnswer || s.Kind == model.TurnAction || s.Kind == model.TurnNoTranslation {
-			answered++
-			if s.Article != "" && !slices.Contains(titles, s.Article) {
-				titles = append(titles, "“"+s.Article+"”")
-			}
-		}
-	}
-	switch {
-	case answered == 0 && len(p.AssistantSaid) == 0:
-		b.WriteString(" The assistant had not answered yet.")
-	case answered == 0:
-		fmt.Fprintf(&b, " The assistant asked back %d time(s) without answering.", len(p.AssistantSaid))
-	case len(titles) > 0:
-		fmt.Fprintf(&b, " The assistant answered %d time(s), citing %s.", answered, strings.Join(titles, ", "))
-	default:
-		fmt.Fprintf(&b, " The assistant answered %d time(s).", answered)
-	}
+	b.WriteString(" " + stepsText(p.AssistantSaid))
 	var why []string
 	for _, r := range p.Reasons {
 		if t, ok := reasonText[r]; ok {
@@ -311,6 +308,44 @@ func summary(p *model.HandoffPacket) string {
 		fmt.Fprintf(&b, " Mood: %s.", p.Mood.Label)
 	}
 	return b.String()
+}
+
+// stepsText tells in one sentence what the assistant did, turn by turn.
+func stepsText(steps []model.AssistantStep) string {
+	if len(steps) == 0 {
+		return "The assistant handed over at once."
+	}
+	q := func(x string) string { return "“" + x + "”" }
+	var parts []string
+	for _, s := range steps {
+		switch s.Kind {
+		case model.TurnAnswer, model.TurnNoTranslation, model.TurnSignIn:
+			if s.Article != "" {
+				parts = append(parts, "answered with "+q(s.Article))
+			} else {
+				parts = append(parts, "answered")
+			}
+		case model.TurnAction:
+			parts = append(parts, "looked up "+s.Action+" in the business's systems")
+		case model.TurnClarify:
+			if len(s.Options) > 0 {
+				var opts []string
+				for _, o := range s.Options {
+					opts = append(opts, q(o))
+				}
+				parts = append(parts, "asked back with the choices "+strings.Join(opts, ", "))
+			} else {
+				parts = append(parts, "asked back: "+q(s.Text))
+			}
+		case model.StepChoice:
+			chose := q(s.Text)
+			if s.Article != "" && s.Article != s.Text {
+				chose += " (" + q(s.Article) + ")"
+			}
+			parts = append(parts, "the customer chose "+chose)
+		}
+	}
+	return "The assistant " + strings.Join(parts, "; then ") + "."
 }
 
 // DraftIntentConfidence is the intent confidence from which drafts draw on

@@ -119,6 +119,14 @@ func startServerWith(t *testing.T, edit func(*config.Config)) string {
 		a.Close()
 		t.Fatalf("app.Seed: %v", err)
 	}
+	return serveApp(t, a, logs)
+}
+
+// serveApp serves a on a test server with its background workers running
+// until the test ends, and returns its base URL. The server must not log an
+// error (logs) during the test.
+func serveApp(t *testing.T, a *app.App, logs *syncBuffer) string {
+	t.Helper()
 	srv := httptest.NewServer(a.Handler)
 	runCtx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)

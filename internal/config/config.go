@@ -61,6 +61,9 @@ type Config struct {
 	// MetricsAddr, when set, serves GET /metrics on a listener of its own
 	// (e.g. 127.0.0.1:9090) and no longer on Addr; empty serves it on Addr.
 	MetricsAddr string
+	// PasswordCost is bcrypt's cost for new passwords; 0 is the default.
+	// Not a flag: tests lower it to keep hashing fast.
+	PasswordCost int
 }
 
 // MailEnabled reports whether follow-up emails are sent.

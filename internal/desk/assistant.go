@@ -61,10 +61,7 @@ func (d *Desk) converse(ctx context.Context, conv *model.Conversation, msg *mode
 	if err != nil {
 		return nil, err
 	}
-	turns, err := d.store.AssistantTurns(ctx, ws.ID, conv.ID)
-	if err != nil {
-		return nil, err
-	}
+	turns := r.turns
 	settings, err := d.store.AssistantSettings(ctx, ws.ID)
 	if err != nil {
 		return nil, err
@@ -74,9 +71,10 @@ func (d *Desk) converse(ctx context.Context, conv *model.Conversation, msg *mode
 		return nil, err
 	}
 	turn := assistant.Turn{
-		Message: msg.Body, Triage: r.triage, History: r.history, Turns: turns, Articles: kb.articles, Index: kb.index,
+		Message: msg.Body, ChoiceID: msg.ChoiceID, Triage: r.triage, History: r.history, Turns: turns, Articles: kb.articles, Index: kb.index,
 		Customer: cust, Actions: acts, Settings: settings, Locale: cust.Locale,
-		ArticleURL: func(a *model.Article) string { return articleURL(ws, a) },
+		ArticleURL:      func(a *model.Article) string { return articleURL(ws, a) },
+		AnswerThreshold: d.triage.GroupAnswerThreshold(d.policy(ws), assistant.ArticleGroup(kb.articles)),
 	}
 	decision := assistant.Respond(turn)
 	if decision.Action == assistant.Call {
@@ -94,12 +92,13 @@ func (d *Desk) converse(ctx context.Context, conv *model.Conversation, msg *mode
 	}
 	switch decision.Action {
 	case assistant.Handoff:
-		conv, err = d.handoff(ctx, conv, decision.Reason(), model.AuthorAssistant, ws.AssistantName, decision.Body)
-		if err != nil {
+		// The turn is recorded first: the handoff packet, built with the
+		// hand-over, reads what the assistant did from its turns.
+		record.Kind = model.TurnHandoff
+		if err := d.store.AddAssistantTurn(ctx, record); err != nil {
 			return nil, err
 		}
-		record.Kind = model.TurnHandoff
-		return conv, d.store.AddAssistantTurn(ctx, record)
+		return d.handoff(ctx, conv, decision.Reason(), model.AuthorAssistant, ws.AssistantName, decision.Body, decision.Language)
 	case assistant.Resolve:
 		m, _, _, err := d.addMessage(ctx, store.NewMessage{
 			WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: model.AuthorAssistant,
@@ -124,7 +123,7 @@ func (d *Desk) converse(ctx context.Context, conv *model.Conversation, msg *mode
 	}
 	m, after, _, err := d.addMessage(ctx, store.NewMessage{
 		WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: model.AuthorAssistant,
-		AuthorName: ws.AssistantName, Body: body, Citation: decision.Citation,
+		AuthorName: ws.AssistantName, Body: body, Citation: decision.Citation, Choices: decision.Choices,
 	}, d.now())
 	if err != nil {
 		return nil, err
@@ -226,16 +225,16 @@ func (d *Desk) packet(ctx context.Context, conv *model.Conversation, reason stri
 	if err != nil {
 		return nil, err
 	}
-	// How the customer sounded, message by message.
+	// How the customer sounded, message by message — a message repeats
+	// only what an answer followed, as when it was read.
 	var readings []triage.Result
-	var earlier []string
 	policy := d.policy(ws)
 	for _, m := range history {
 		if m.AuthorKind != model.AuthorCustomer {
 			continue
 		}
+		earlier := assistant.RepeatBase(history, turns, m.ID)
 		readings = append(readings, d.triage.Triage(triage.Input{Text: m.Body, Locale: cust.Locale, History: earlier, Tier: cust.Tier}, policy))
-		earlier = append(earlier, m.Body)
 	}
 	in := assistant.PacketInput{
 		Reason: reason, History: history, Readings: readings, Turns: turns, Articles: kb.articles, Triage: conv.Triage,
@@ -330,4 +329,19 @@ func (d *Desk) packetMissing(ctx context.Context, conv *model.Conversation) (boo
 		return false, err
 	}
 	return p.CreatedAt.Before(*conv.QueuedAt), nil
+}
+
+// TeamOnline reports whether anyone of the actor's workspace is available
+// to take a conversation now: what the widget's header tells a customer.
+func (d *Desk) TeamOnline(ctx context.Context, a Actor) (bool, error) {
+	agents, err := d.store.Agents(ctx, a.WorkspaceID)
+	if err != nil {
+		return false, err
+	}
+	for _, ag := range agents {
+		if ag.Status == model.AgentAvailable {
+			return true, nil
+		}
+	}
+	return false, nil
 }

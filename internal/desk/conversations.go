@@ -2,13 +2,17 @@ package desk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/tandem-desk/tandem/internal/assistant"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/stream"
 	"github.com/tandem-desk/tandem/internal/triage"
+	"github.com/tandem-desk/tandem/internal/workforce"
 )
 
 // conversationFor loads a conversation the actor may see: staff see their
@@ -118,17 +122,34 @@ func (d *Desk) Messages(ctx context.Context, a Actor, id, after int64, limit int
 	return d.store.Messages(ctx, a.WorkspaceID, id, after, limit, a.IsStaff())
 }
 
+// Post is a message to add.
+type Post struct {
+	// ClientID makes a retried send idempotent.
+	ClientID string
+	Body     string
+	Internal bool
+	// ChoiceID is the choice a customer tapped on the assistant's question
+	// back; Body may then be empty (the choice's label is stored).
+	ChoiceID string
+}
+
 // PostMessage adds a message by the actor. A customer's message goes to the
 // assistant while the conversation is the assistant's; a retried client_id
 // returns the first message with created=false.
-func (d *Desk) PostMessage(ctx context.Context, a Actor, id int64, clientID, body string, internal bool) (*model.Message, bool, error) {
+func (d *Desk) PostMessage(ctx context.Context, a Actor, id int64, p Post) (*model.Message, bool, error) {
 	conv, err := d.conversationFor(ctx, a, id)
 	if err != nil {
 		return nil, false, err
 	}
-	nm := store.NewMessage{WorkspaceID: a.WorkspaceID, ConversationID: conv.ID, ClientID: clientID, Body: maskCardNumbers(body), Internal: internal}
+	nm := store.NewMessage{WorkspaceID: a.WorkspaceID, ConversationID: conv.ID, ClientID: p.ClientID, Body: maskCardNumbers(p.Body), Internal: p.Internal}
+	if p.ChoiceID != "" {
+		if nm.Body, err = d.choice(ctx, a, conv, p.ChoiceID, nm.Body); err != nil {
+			return nil, false, err
+		}
+		nm.ChoiceID = p.ChoiceID
+	}
 	if a.Kind == KindCustomer {
-		if internal {
+		if p.Internal {
 			return nil, false, fmt.Errorf("customers cannot write internal notes: %w", ErrForbidden)
 		}
 		nm.AuthorKind, nm.AuthorID = model.AuthorCustomer, &a.CustomerID
@@ -138,7 +159,7 @@ func (d *Desk) PostMessage(ctx context.Context, a Actor, id int64, clientID, bod
 			return nil, false, err
 		}
 		nm.AuthorKind, nm.AuthorID, nm.AuthorName = model.AuthorAgent, &a.AgentID, agent.Name
-		if !internal {
+		if !p.Internal {
 			if nm.FollowUpMail, err = d.followUpMail(ctx, conv, agent.Name, nm.Body); err != nil {
 				return nil, false, err
 			}
@@ -173,6 +194,43 @@ func (d *Desk) PostMessage(ctx context.Context, a Actor, id int64, clientID, bod
 	return msg, created, nil
 }
 
+// choice checks a tapped choice: only a customer taps, and only one of the
+// choices the assistant's latest question back offers. It returns the
+// message body: what the customer typed, else the choice's label.
+func (d *Desk) choice(ctx context.Context, a Actor, conv *model.Conversation, id, body string) (string, error) {
+	if a.Kind != KindCustomer {
+		return "", model.Invalid("choice_id", "only a customer answers the assistant's question")
+	}
+	history, err := d.store.Messages(ctx, conv.WorkspaceID, conv.ID, max(0, conv.LastSeq-recentMessages), 0, false)
+	if err != nil {
+		return "", err
+	}
+	// A retried send of the same tap: the question is no longer the
+	// latest word, but the store answers the retry with the first message.
+	for _, m := range history {
+		if m.AuthorKind == model.AuthorCustomer && m.ChoiceID == id && m.Seq > lastQuestionSeq(history) {
+			return m.Body, nil
+		}
+	}
+	if !assistant.ValidChoice(history, id) {
+		return "", model.Invalid("choice_id", "%q is not one of the choices the conversation offers now", id)
+	}
+	if strings.TrimSpace(body) == "" {
+		body = assistant.ChoiceLabel(history, id)
+	}
+	return body, nil
+}
+
+func lastQuestionSeq(history []*model.Message) int64 {
+	var seq int64
+	for _, m := range history {
+		if m.AuthorKind == model.AuthorAssistant && len(m.Choices) > 0 {
+			seq = m.Seq
+		}
+	}
+	return seq
+}
+
 // awaitingReply reports whether the customer's message is still the last
 // word in a conversation the assistant holds: the assistant's reply to it
 // failed earlier, so a retry of the same message must try again rather
@@ -187,6 +245,7 @@ type reading struct {
 	ws      *model.Workspace
 	cust    *model.Customer
 	history []*model.Message
+	turns   []model.AssistantTurn
 	triage  triage.Result
 }
 
@@ -212,12 +271,14 @@ func (d *Desk) read(ctx context.Context, conv *model.Conversation, msg *model.Me
 	if err != nil {
 		return nil, err
 	}
-	var earlier []string // the customer's words before this message, to notice repetition
-	for _, m := range history {
-		if m.AuthorKind == model.AuthorCustomer && m.ID != msg.ID {
-			earlier = append(earlier, m.Body)
-		}
+	turns, err := d.store.AssistantTurns(ctx, ws.ID, conv.ID)
+	if err != nil {
+		return nil, err
 	}
+	// The customer's words before this message that an answer followed:
+	// asking again after an answer is a repetition, after a question back
+	// it is a rephrasing.
+	earlier := assistant.RepeatBase(history, turns, msg.ID)
 	tr := d.triage.Triage(triage.Input{Text: msg.Body, Locale: cust.Locale, History: earlier, Tier: cust.Tier}, d.policy(ws))
 	d.metrics.TriageDecision(string(tr.Decision))
 	d.log.Debug("triage", "conversation", conv.ID, "intent", tr.Intent, "confidence", tr.Confidence, "decision", tr.Decision, "reasons", tr.Reasons)
@@ -248,7 +309,7 @@ func (d *Desk) read(ctx context.Context, conv *model.Conversation, msg *model.Me
 		cp.Triage = &summary
 		d.buildPacket(ctx, &cp, conv.HandoffReason)
 	}
-	return &reading{ws: ws, cust: cust, history: history, triage: tr}, nil
+	return &reading{ws: ws, cust: cust, history: history, turns: turns, triage: tr}, nil
 }
 
 // respond lets the assistant handle the customer's latest message, after
@@ -278,18 +339,26 @@ func (d *Desk) Handoff(ctx context.Context, a Actor, id int64, reason string) (*
 	if reason == "" {
 		reason = triage.ReasonHumanRequest
 	}
-	if _, err := d.handoff(ctx, conv, reason, model.AuthorSystem, "", queueNotice(conv)); err != nil {
+	if _, err := d.handoff(ctx, conv, reason, model.AuthorSystem, "", queueNotice(conv), conversationLanguage(conv)); err != nil {
 		return nil, err
 	}
 	return d.Conversation(ctx, a, id)
 }
 
-func (d *Desk) handoff(ctx context.Context, conv *model.Conversation, reason string, kind model.AuthorKind, author, notice string) (*model.Conversation, error) {
+// handoff queues the conversation and tells the customer, in language
+// lang, the notice and where it stands: whether someone is online, the
+// expected wait, an email follow-up — never a promise nobody can keep.
+func (d *Desk) handoff(ctx context.Context, conv *model.Conversation, reason string, kind model.AuthorKind, author, notice, lang string) (*model.Conversation, error) {
 	queued, changed, err := d.store.QueueConversation(ctx, conv.WorkspaceID, conv.ID, reason, d.now())
 	if err != nil {
 		return nil, err
 	}
 	if changed {
+		if info, err := d.dispatch.QueueInfo(ctx, queued); err != nil {
+			d.log.Warn("hand-over: queue status unknown", "conversation", conv.ID, "err", err)
+		} else {
+			notice += " " + assistant.QueueStatus(lang, info.AgentsOnline > 0, expectedWait(info), d.mail.Enabled)
+		}
 		_, queued, _, err = d.addMessage(ctx, store.NewMessage{
 			WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, AuthorKind: kind, AuthorName: author, Body: notice,
 		}, d.now())
@@ -305,13 +374,27 @@ func (d *Desk) handoff(ctx context.Context, conv *model.Conversation, reason str
 	return queued, nil
 }
 
+// expectedWait is the queue's expected wait in seconds, 0 when there is
+// none to tell (unknown: nothing to estimate it from).
+func expectedWait(q *model.QueueInfo) int {
+	if q.ExpectedWaitSeconds == nil || q.ExpectedWaitUnknown {
+		return 0
+	}
+	return *q.ExpectedWaitSeconds
+}
+
 // Resolve marks a conversation resolved; the agent's slot frees up.
 func (d *Desk) Resolve(ctx context.Context, a Actor, id int64) (*model.Conversation, error) {
 	before, err := d.conversationFor(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
-	conv, rescinded, err := d.store.ResolveConversation(ctx, a.WorkspaceID, id, d.now())
+	now := d.now()
+	pay, err := d.earning(ctx, before, now)
+	if err != nil {
+		return nil, err
+	}
+	conv, rescinded, err := d.store.ResolveAndPay(ctx, a.WorkspaceID, id, pay, now)
 	if err != nil {
 		return nil, err
 	}
@@ -322,6 +405,37 @@ func (d *Desk) Resolve(ctx context.Context, a Actor, id int64) (*model.Conversat
 	d.changed(a.WorkspaceID)
 	d.Kick(a.WorkspaceID)
 	return conv, nil
+}
+
+// earning is what resolving conv pays the person holding it, by the
+// workspace's pay policy under the load now (workforce.EarnResolve); nil
+// when nobody holds it or the workspace has no pay policy. The store writes
+// it only if that person still holds the conversation when it resolves.
+func (d *Desk) earning(ctx context.Context, conv *model.Conversation, now time.Time) (*store.Earning, error) {
+	if conv.Status != model.StatusAssigned || conv.AssigneeID == nil || conv.AssignedAt == nil {
+		return nil, nil
+	}
+	raw, err := d.store.PayPolicy(ctx, conv.WorkspaceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	policy, err := workforce.ParsePayPolicy([]byte(raw))
+	if err != nil {
+		return nil, fmt.Errorf("desk: stored pay policy: %w", err)
+	}
+	pl, err := d.store.PayLoad(ctx, conv.WorkspaceID, *conv.AssigneeID, now)
+	if err != nil {
+		return nil, err
+	}
+	load := workforce.Load{Queued: pl.Queued, OldestWait: pl.OldestWait, Slot: workforce.Percent(pl.SlotPercent)}
+	pay := &store.Earning{AgentID: *conv.AssigneeID, Currency: policy.Currency}
+	for _, e := range policy.EarnResolve(now.Sub(*conv.AssignedAt), load) {
+		pay.Entries = append(pay.Entries, store.EarningEntry{Kind: e.Kind, Amount: e.Amount, Multiplier: int64(e.Multiplier)})
+	}
+	return pay, nil
 }
 
 // Follow starts following the events the actor may see, after the cursor

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/assistant"
@@ -57,6 +58,10 @@ type Suggestion struct {
 
 // maxSuggestions bounds the drafts offered.
 const maxSuggestions = 3
+
+// minSuggestionCoverage is the share of what the customer asked that an
+// article must cover to be suggested from a word search.
+const minSuggestionCoverage = 0.5
 
 // Copilot returns the copilot panel of a conversation; staff only.
 func (d *Desk) Copilot(ctx context.Context, a Actor, id int64) (*Copilot, error) {
@@ -132,12 +137,21 @@ func (d *Desk) Copilot(ctx context.Context, a Actor, id int64) (*Copilot, error)
 			}
 		}
 	}
-	hits := kb.index.Search(last.Body, out.Language, maxSuggestions+2)
-	if len(hits) == 0 {
-		hits = kb.index.Search(last.Body, "", maxSuggestions+2)
-	}
-	for _, h := range hits {
-		add(h.Article, h.Score)
+	// What the customer wants in their own words — a bare "I want a
+	// person" says nothing of the matter, and suggests nothing.
+	query := strings.Join(packet.CustomerWants, " ")
+	if query != "" {
+		hits := kb.index.Search(query, out.Language, maxSuggestions+2)
+		if len(hits) == 0 {
+			hits = kb.index.Search(query, "", maxSuggestions+2)
+		}
+		for _, h := range hits {
+			// Only articles that cover much of what was asked: an article
+			// sharing one word with it is not a suggestion, it is noise.
+			if h.Coverage >= minSuggestionCoverage && h.Matched >= 2 {
+				add(h.Article, h.Score)
+			}
+		}
 	}
 	for i, art := range picks {
 		shown := art

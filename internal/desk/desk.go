@@ -35,12 +35,15 @@ import (
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/stream"
 	"github.com/tandem-desk/tandem/internal/triage"
+	"github.com/tandem-desk/tandem/internal/workforce"
 )
 
 // Errors beyond the store's sentinels.
 var (
 	ErrUnauthorized = errors.New("unauthorized")
 	ErrForbidden    = errors.New("forbidden")
+	// ErrThrottled: too many failed sign-ins; try again later.
+	ErrThrottled = errors.New("too many attempts")
 )
 
 // Actor kinds.
@@ -65,6 +68,10 @@ type Actor struct {
 func (a Actor) IsStaff() bool {
 	return a.Kind == KindAgent || a.Kind == KindSupervisor || a.Kind == KindAdmin
 }
+
+// ManagesPeople reports whether the actor may manage the workspace's
+// people: supervisors and admins.
+func (a Actor) ManagesPeople() bool { return a.Kind == KindAdmin || a.Kind == KindSupervisor }
 
 // Options configure a Desk.
 type Options struct {
@@ -178,6 +185,14 @@ func (d *Desk) changed(workspaceID int64) {
 	}
 }
 
+// Changed tells the desk that a use case outside it (package people)
+// appended events of a workspace that may have freed or queued work:
+// streams look again and the dispatcher runs.
+func (d *Desk) Changed(workspaceID int64) {
+	d.changed(workspaceID)
+	d.Kick(workspaceID)
+}
+
 // WidgetSession is what a widget sends to open a customer session.
 type WidgetSession struct {
 	Workspace  string
@@ -267,24 +282,56 @@ func HashPassword(password string) (string, error) {
 }
 
 // Login checks a staff member's credentials and returns a bearer token.
-func (d *Desk) Login(ctx context.Context, email, password string) (string, *model.Agent, error) {
-	agent, err := d.store.AgentByEmail(ctx, strings.TrimSpace(strings.ToLower(email)))
+// addr is the client's address: failed attempts are counted per account and
+// per address (workforce.DefaultThrottle) on every node alike, and over the
+// limit even the right password is refused until the window passes. A
+// deactivated person cannot sign in.
+func (d *Desk) Login(ctx context.Context, email, password, addr string) (string, *model.Agent, error) {
+	email = strings.TrimSpace(strings.ToLower(email))
+	now := d.now()
+	th := workforce.DefaultThrottle
+	keys := []string{"account:" + email, "address:" + addr}
+	counts, err := d.store.LoginFailures(ctx, now.Add(-th.Window), keys...)
+	if err != nil {
+		return "", nil, err
+	}
+	if !th.Allows(counts[0], counts[1]) {
+		return "", nil, fmt.Errorf("too many failed sign-ins; try again in %s: %w", th.Window, ErrThrottled)
+	}
+	fail := func() (string, *model.Agent, error) {
+		if err := d.store.RecordLoginFailure(ctx, now, now.Add(-th.Window), keys...); err != nil {
+			return "", nil, err
+		}
+		return "", nil, fmt.Errorf("wrong email or password: %w", ErrUnauthorized)
+	}
+	agent, err := d.store.AgentByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend the same time as a wrong password, so emails cannot be probed.
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return "", nil, fmt.Errorf("wrong email or password: %w", ErrUnauthorized)
+		return fail()
 	}
 	if err != nil {
 		return "", nil, err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(agent.PasswordHash), []byte(password)) != nil {
-		return "", nil, fmt.Errorf("wrong email or password: %w", ErrUnauthorized)
+		return fail()
 	}
-	token, err := d.newSession(ctx, agent.WorkspaceID, store.SessionStaff, agent.ID, d.staffTTL)
+	if agent.DeactivatedAt != nil {
+		return "", nil, fmt.Errorf("this account is deactivated: %w", ErrUnauthorized)
+	}
+	if err := d.store.ClearLoginFailures(ctx, keys[0]); err != nil {
+		return "", nil, err
+	}
+	token, err := d.StaffSession(ctx, agent)
 	if err != nil {
 		return "", nil, err
 	}
 	return token, agent, nil
+}
+
+// StaffSession signs a person in: a new bearer token for them.
+func (d *Desk) StaffSession(ctx context.Context, agent *model.Agent) (string, error) {
+	return d.newSession(ctx, agent.WorkspaceID, store.SessionStaff, agent.ID, d.staffTTL)
 }
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), bcrypt.DefaultCost)
@@ -330,7 +377,7 @@ func (d *Desk) Authenticate(ctx context.Context, token string) (Actor, error) {
 		a.Kind, a.CustomerID = KindCustomer, sess.SubjectID
 	case store.SessionStaff:
 		agent, err := d.store.AgentByID(ctx, sess.WorkspaceID, sess.SubjectID)
-		if err != nil {
+		if err != nil || agent.DeactivatedAt != nil {
 			return Actor{}, fmt.Errorf("staff member is gone: %w", ErrUnauthorized)
 		}
 		a.Kind, a.AgentID = KindAgent, agent.ID

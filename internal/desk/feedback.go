@@ -40,7 +40,7 @@ func (d *Desk) Feedback(ctx context.Context, a Actor, id int64, helpful bool, me
 	if err != nil {
 		return nil, err
 	}
-	queued, err := d.handoff(ctx, conv, assistant.ReasonNotHelpful, model.AuthorAssistant, ws.AssistantName, assistant.HandoffNotice(lang, reasons))
+	queued, err := d.handoff(ctx, conv, assistant.ReasonNotHelpful, model.AuthorAssistant, ws.AssistantName, assistant.HandoffNotice(lang, reasons), lang)
 	if err != nil {
 		return nil, err
 	}

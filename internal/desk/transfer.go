@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tandem-desk/tandem/internal/assistant"
 	"github.com/tandem-desk/tandem/internal/model"
 	"github.com/tandem-desk/tandem/internal/store"
 )
@@ -36,18 +37,28 @@ var transferNotices = map[string]string{
 }
 
 // queueNotices is what the customer reads when they asked for a person
-// (the "Talk to a person" button), in their language (else English).
+// (the "Talk to a person" button), in their language (else English); where
+// the queue stands follows it (see handoff).
 var queueNotices = map[string]string{
-	"en": "You're in the queue for a person. Someone will be with you shortly.",
-	"sv": "Du står i kö till en person. Någon är med dig inom kort.",
-	"de": "Sie sind in der Warteschlange für eine Person. Gleich ist jemand für Sie da.",
-	"es": "Estás en la cola para hablar con una persona. Alguien te atenderá enseguida.",
-	"fr": "Vous êtes dans la file d’attente pour parler à une personne. Quelqu’un sera avec vous dans un instant.",
+	"en": "You asked to talk to a person.",
+	"sv": "Du bad om att få prata med en person.",
+	"de": "Sie möchten mit einer Person sprechen.",
+	"es": "Has pedido hablar con una persona.",
+	"fr": "Vous avez demandé à parler à une personne.",
 }
 
 func transferNotice(conv *model.Conversation) string { return inLanguage(transferNotices, conv) }
 
 func queueNotice(conv *model.Conversation) string { return inLanguage(queueNotices, conv) }
+
+// conversationLanguage is the language of the customer's words, when the
+// assistant speaks it, else English.
+func conversationLanguage(conv *model.Conversation) string {
+	if conv.Triage != nil && assistant.Phrased(conv.Triage.Language) {
+		return conv.Triage.Language
+	}
+	return "en"
+}
 
 // inLanguage picks the text in the language triage read in the customer's words.
 func inLanguage(texts map[string]string, conv *model.Conversation) string {

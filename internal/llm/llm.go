@@ -170,7 +170,7 @@ func (c *Client) Phrase(ctx context.Context, r PhraseRequest) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := Grounded(reply, sources...); err != nil {
+	if err := grounded(reply, redact.All(r.Question), sources); err != nil {
 		return "", err
 	}
 	return reply, nil
@@ -185,9 +185,15 @@ var (
 )
 
 // Grounded checks that every number, amount, date, link and email address
-// in reply appears in the sources, that it leaks none of the instructions,
-// carries no redaction placeholder and is not overly long.
-func Grounded(reply string, sources ...string) error {
+// in reply appears in the sources, that it leaks none of the instructions
+// (in any language), carries no redaction placeholder and is not overly
+// long, and that it asks for no secret, claims no action and names nobody
+// the sources do not (see guard.go).
+func Grounded(reply string, sources ...string) error { return grounded(reply, "", sources) }
+
+// grounded is Grounded, with the customer's question, whose own words a
+// reply may repeat (a shop's name, say).
+func grounded(reply, question string, sources []string) error {
 	if strings.TrimSpace(reply) == "" {
 		return fmt.Errorf("%w: empty", ErrUngrounded)
 	}
@@ -232,7 +238,7 @@ func Grounded(reply string, sources ...string) error {
 			return fmt.Errorf("%w: the address %q is not in the sources", ErrUngrounded, e)
 		}
 	}
-	return nil
+	return guard(reply, question, sources)
 }
 
 // numberForms are the ways a number may be written: "1,000.50", "1.000,50"

@@ -206,12 +206,21 @@ type CustomerProfile struct {
 
 // AssistantStep is one thing the assistant already said or did.
 type AssistantStep struct {
-	Kind    string `json:"kind"` // answer, action, clarify, sign_in, no_translation, offer_person
+	// Kind is the assistant's turn (answer, action, clarify, sign_in,
+	// no_translation), or "choice": the customer tapped or named one of
+	// the choices of a question back.
+	Kind    string `json:"kind"`
 	Intent  string `json:"intent,omitempty"`
 	Article string `json:"article,omitempty"`
 	Action  string `json:"action,omitempty"`
-	Text    string `json:"text"`
+	// Options are the articles a question back offered.
+	Options []string `json:"options,omitempty"`
+	Text    string   `json:"text"`
 }
+
+// StepChoice is the kind of step in which the customer chose from a
+// question back.
+const StepChoice = "choice"
 
 // HandoffPacket is built at every handover so the person who takes over
 // never makes the customer repeat themselves. Staff only.

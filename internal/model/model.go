@@ -79,6 +79,15 @@ const (
 	RoleSupervisor Role = "supervisor"
 )
 
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAgent, RoleAdmin, RoleSupervisor:
+		return true
+	}
+	return false
+}
+
 // OfferStatus is the state of a reservation of one conversation for one agent.
 type OfferStatus string
 
@@ -142,6 +151,9 @@ type Agent struct {
 	// system changed the status (e.g. offers missed in a row).
 	QualityScore float64 `json:"quality_score"`
 	StatusReason string  `json:"status_reason,omitempty"`
+	// DeactivatedAt is set when an admin deactivated the person: they
+	// cannot sign in and get no work; their history stays.
+	DeactivatedAt *time.Time `json:"deactivated_at,omitempty"`
 	// The routing profile, filled where staff look at agents: skills
 	// with levels, languages (skills "lang:xx"), the workspaces (slugs)
 	// the agent is certified for, and how they answer offers.
@@ -268,8 +280,26 @@ type Message struct {
 	Internal       bool       `json:"internal"`
 	ClientID       string     `json:"client_id,omitempty"`
 	Citation       *Citation  `json:"citation,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
+	// Choices are the answers a customer can tap, on an assistant's
+	// question back; ChoiceID, on a customer's message, is the one tapped.
+	Choices   []Choice  `json:"choices,omitempty"`
+	ChoiceID  string    `json:"choice_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
+
+// Choice is one answer a customer can tap. Its id is what a client sends
+// back as choice_id: "article:<id>" for an article, or one of ChoiceOther
+// and ChoicePerson.
+type Choice struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// The choices every question back ends with.
+const (
+	ChoiceOther  = "something_else"
+	ChoicePerson = "person"
+)
 
 // Offer reserves one conversation for one agent until a deadline.
 type Offer struct {

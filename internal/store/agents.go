@@ -14,17 +14,18 @@ import (
 
 // agentColumns reads an agent with the number of conversations assigned now.
 const agentColumns = `a.id, a.workspace_id, a.email, a.name, a.role, a.password_hash, a.status, a.capacity,
-	a.status_changed_at, a.last_offered_at, a.created_at, a.quality_score, a.status_reason,
+	a.status_changed_at, a.last_offered_at, a.created_at, a.quality_score, a.status_reason, a.deactivated_at,
 	(SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'assigned')`
 
 func scanAgent(row scanner) (*model.Agent, error) {
 	var a model.Agent
 	var changed, created int64
-	var offered sql.NullInt64
+	var offered, deactivated sql.NullInt64
 	if err := row.Scan(&a.ID, &a.WorkspaceID, &a.Email, &a.Name, &a.Role, &a.PasswordHash, &a.Status, &a.Capacity,
-		&changed, &offered, &created, &a.QualityScore, &a.StatusReason, &a.Active); err != nil {
+		&changed, &offered, &created, &a.QualityScore, &a.StatusReason, &deactivated, &a.Active); err != nil {
 		return nil, err
 	}
+	a.DeactivatedAt = timePtr(deactivated)
 	a.StatusChangedAt, a.CreatedAt = fromMicros(changed), fromMicros(created)
 	a.LastOfferedAt = timePtr(offered)
 	return &a, nil
@@ -146,6 +147,9 @@ func (s *Store) SetAgentStatus(ctx context.Context, workspaceID, agentID int64, 
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET status = ?, status_changed_at = ?, status_reason = '', expired_in_row = 0 WHERE id = ?`), status, micros(now), agentID); err != nil {
 			return err
 		}
+		if err := s.attendance(ctx, tx, cur, status, now); err != nil {
+			return err
+		}
 		if status != model.AgentAvailable {
 			rescinded, err = s.closeOffers(ctx, tx, `o.agent_id = ?`, []any{agentID}, model.OfferRescinded, now)
 			if err != nil {
@@ -183,6 +187,9 @@ func (s *Store) SetAgentAwayAfterExpiries(ctx context.Context, workspaceID, agen
 		if cur.Status != model.AgentAvailable || !setsAway(inRow) {
 			agent = cur
 			return nil
+		}
+		if err := s.attendance(ctx, tx, cur, model.AgentAway, now); err != nil {
+			return err
 		}
 		reason := fmt.Sprintf("%d offers in a row ran out", inRow)
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET status = ?, status_changed_at = ?, status_reason = ?, expired_in_row = 0 WHERE id = ?`),

@@ -215,6 +215,14 @@ func (s *Store) QueueConversation(ctx context.Context, workspaceID, id int64, re
 // ResolveConversation marks a conversation resolved and withdraws any
 // pending offer for it. Resolving a resolved conversation changes nothing.
 func (s *Store) ResolveConversation(ctx context.Context, workspaceID, id int64, now time.Time) (conv *model.Conversation, rescinded []*model.Offer, err error) {
+	return s.ResolveAndPay(ctx, workspaceID, id, nil, now)
+}
+
+// ResolveAndPay is ResolveConversation that also, in the same
+// transaction, writes what the resolve earned the person holding the
+// conversation (pay, when not nil; see payResolve) and marks the
+// conversation for review while that person is on probation.
+func (s *Store) ResolveAndPay(ctx context.Context, workspaceID, id int64, pay *Earning, now time.Time) (conv *model.Conversation, rescinded []*model.Offer, err error) {
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		cur, err := s.lockConversation(ctx, tx, workspaceID, id)
 		if err != nil {
@@ -233,6 +241,14 @@ func (s *Store) ResolveConversation(ctx context.Context, workspaceID, id int64, 
 		}
 		if rescinded, err = s.closeOffers(ctx, tx, `o.conversation_id = ?`, []any{id}, model.OfferRescinded, now); err != nil {
 			return err
+		}
+		if err := s.payResolve(ctx, tx, cur, pay, now); err != nil {
+			return err
+		}
+		if cur.Status == model.StatusAssigned && cur.AssigneeID != nil {
+			if err := s.markProbationReview(ctx, tx, cur, *cur.AssigneeID, now); err != nil {
+				return err
+			}
 		}
 		if conv, err = conversationByID(ctx, s, tx, workspaceID, id); err != nil {
 			return err

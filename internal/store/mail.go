@@ -47,7 +47,7 @@ type OutboxMail struct {
 	SentAt         *time.Time
 }
 
-const mailColumns = `id, workspace_id, conversation_id, recipient, subject, body, status, attempts, next_attempt_at,
+const mailColumns = `id, workspace_id, COALESCE(conversation_id, 0), recipient, subject, body, status, attempts, next_attempt_at,
 	last_error, created_at, sent_at`
 
 func scanMail(row scanner) (*OutboxMail, error) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -24,22 +25,31 @@ type NewMessage struct {
 	// ClientID makes a retried send idempotent; empty means no key.
 	ClientID string
 	Citation *model.Citation
+	// Choices are the answers offered on a question back; ChoiceID is the
+	// one a customer tapped.
+	Choices  []model.Choice
+	ChoiceID string
 	// FollowUpMail, on a public agent message, emails it to a customer who
 	// left a follow-up address (see FollowUpMail); nil: no email.
 	FollowUpMail *FollowUpMail
 }
 
 const messageColumns = `id, workspace_id, conversation_id, seq, author_kind, author_id, author_name, body, internal,
-	COALESCE(client_id, ''), citation_article_id, citation_title, citation_url, created_at`
+	COALESCE(client_id, ''), citation_article_id, citation_title, citation_url, choices, choice_id, created_at`
 
 func scanMessage(row scanner) (*model.Message, error) {
 	var m model.Message
 	var author, article sql.NullInt64
-	var title, url string
+	var title, url, choices string
 	var created int64
 	if err := row.Scan(&m.ID, &m.WorkspaceID, &m.ConversationID, &m.Seq, &m.AuthorKind, &author, &m.AuthorName, &m.Body,
-		&m.Internal, &m.ClientID, &article, &title, &url, &created); err != nil {
+		&m.Internal, &m.ClientID, &article, &title, &url, &choices, &m.ChoiceID, &created); err != nil {
 		return nil, err
+	}
+	if choices != "" {
+		if err := json.Unmarshal([]byte(choices), &m.Choices); err != nil {
+			return nil, fmt.Errorf("store: message %d choices: %w", m.ID, err)
+		}
 	}
 	m.AuthorID = int64Ptr(author)
 	if article.Valid {
@@ -158,18 +168,27 @@ func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, c *model.Conversa
 		articleID = sql.NullInt64{Int64: m.Citation.ArticleID, Valid: true}
 		title, url = m.Citation.Title, m.Citation.URL
 	}
+	choices := ""
+	if len(m.Choices) > 0 {
+		b, err := json.Marshal(m.Choices)
+		if err != nil {
+			return nil, err
+		}
+		choices = string(b)
+	}
 	var id int64
 	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO messages (workspace_id, conversation_id, seq, author_kind, author_id, author_name, body,
-		internal, client_id, citation_article_id, citation_title, citation_url, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		internal, client_id, citation_article_id, citation_title, citation_url, choices, choice_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		c.WorkspaceID, c.ID, seq, m.AuthorKind, nullInt64(m.AuthorID), m.AuthorName, m.Body,
-		m.Internal, nullString(m.ClientID), articleID, title, url, micros(now)).Scan(&id)
+		m.Internal, nullString(m.ClientID), articleID, title, url, choices, m.ChoiceID, micros(now)).Scan(&id)
 	if err != nil {
 		return nil, err
 	}
 	msg := &model.Message{
 		ID: id, WorkspaceID: c.WorkspaceID, ConversationID: c.ID, Seq: seq, AuthorKind: m.AuthorKind, AuthorID: m.AuthorID,
-		AuthorName: m.AuthorName, Body: m.Body, Internal: m.Internal, ClientID: m.ClientID, Citation: m.Citation, CreatedAt: now.UTC().Truncate(time.Microsecond),
+		AuthorName: m.AuthorName, Body: m.Body, Internal: m.Internal, ClientID: m.ClientID, Citation: m.Citation,
+		Choices: m.Choices, ChoiceID: m.ChoiceID, CreatedAt: now.UTC().Truncate(time.Microsecond),
 	}
 	if err := s.appendEvent(ctx, tx, conversationEvent(model.EventMessageCreated, c, m.Internal), msg, now); err != nil {
 		return nil, err

@@ -44,6 +44,26 @@ type EvalReport struct {
 	FoldAccuracy              []float64 `json:",omitempty"`
 	ModelThreshold98Coverage  float64   `json:",omitempty"`
 	ModelThreshold98Precision float64   `json:",omitempty"`
+
+	// Languages breaks the in-scope figures down by Example.Lang, sorted by
+	// language; empty when no example has a language.
+	Languages []LanguageFigures `json:",omitempty"`
+}
+
+// LanguageFigures are the in-scope figures of the examples of one language.
+type LanguageFigures struct {
+	Lang     string
+	N        int
+	Accuracy float64
+	MacroF1  float64
+	// Coverage98 is the largest share of this language's messages that can
+	// be answered (highest confidence first) with at least 98 % precision.
+	Coverage98 float64
+	// AtThreshold98Coverage and AtThreshold98Precision are what answering
+	// at the pooled Threshold98 of the whole report (one threshold for all
+	// languages, as the model is used) gives on this language.
+	AtThreshold98Coverage  float64
+	AtThreshold98Precision float64
 }
 
 // RiskCoveragePoint: answering only messages with top confidence >=
@@ -52,8 +72,8 @@ type RiskCoveragePoint struct{ Threshold, Coverage, Precision float64 }
 
 // evalPred is one prediction of an in-scope example.
 type evalPred struct {
-	gold, pred string
-	conf       float64
+	gold, pred, lang string
+	conf             float64
 }
 
 // curveThresholds are the confidence thresholds listed in a report's Curve.
@@ -163,15 +183,7 @@ func report(preds []evalPred, oos []float64, req []bool) EvalReport {
 			}
 		}
 		for _, th := range curveThresholds {
-			n, ok := 0, 0
-			for _, p := range preds {
-				if p.conf >= th {
-					n++
-					if p.gold == p.pred {
-						ok++
-					}
-				}
-			}
+			n, ok := answeredAt(preds, th)
 			pt := RiskCoveragePoint{Threshold: th, Coverage: float64(n) / float64(len(preds)), Precision: 1}
 			if n > 0 {
 				pt.Precision = float64(ok) / float64(n)
@@ -200,7 +212,56 @@ func report(preds []evalPred, oos []float64, req []bool) EvalReport {
 	if reqN > 0 {
 		r.OffTopicRequestsRejected = float64(reqRej) / float64(reqN)
 	}
+	r.Languages = languageFigures(preds, r.Threshold98)
 	return r
+}
+
+// answeredAt counts the predictions with confidence >= th and the right
+// ones among them.
+func answeredAt(preds []evalPred, th float64) (n, ok int) {
+	for _, p := range preds {
+		if p.conf >= th {
+			n++
+			if p.gold == p.pred {
+				ok++
+			}
+		}
+	}
+	return n, ok
+}
+
+// languageFigures splits preds by language (nil when none has one).
+func languageFigures(preds []evalPred, thr98 float64) []LanguageFigures {
+	by := map[string][]evalPred{}
+	for _, p := range preds {
+		if p.lang != "" {
+			by[p.lang] = append(by[p.lang], p)
+		}
+	}
+	var out []LanguageFigures
+	for lang, ps := range by {
+		sub := report(stripLang(ps), nil, nil)
+		f := LanguageFigures{Lang: lang, N: len(ps), Accuracy: sub.Accuracy, MacroF1: sub.MacroF1,
+			Coverage98: sub.Coverage["98"], AtThreshold98Precision: 1}
+		n, ok := answeredAt(ps, thr98)
+		f.AtThreshold98Coverage = float64(n) / float64(len(ps))
+		if n > 0 {
+			f.AtThreshold98Precision = float64(ok) / float64(n)
+		}
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b LanguageFigures) int { return strings.Compare(a.Lang, b.Lang) })
+	return out
+}
+
+// stripLang returns preds without their language, so report does not
+// recurse into languageFigures.
+func stripLang(preds []evalPred) []evalPred {
+	out := slices.Clone(preds)
+	for i := range out {
+		out[i].lang = ""
+	}
+	return out
 }
 
 // Evaluate measures m on labelled examples. Examples labelled OutOfScope
@@ -217,7 +278,7 @@ func Evaluate(m *IntentModel, ex []Example) EvalReport {
 			req = append(req, false)
 			continue
 		}
-		preds = append(preds, evalPred{gold: e.Intent, pred: top.Intent, conf: top.Confidence})
+		preds = append(preds, evalPred{gold: e.Intent, pred: top.Intent, lang: e.Lang, conf: top.Confidence})
 	}
 	if len(oos) == 0 {
 		for _, t := range heldOutOffTopic() {
@@ -298,7 +359,7 @@ func CrossValidate(ex []Example, opt TrainOptions) (EvalReport, error) {
 		right := 0
 		for _, e := range teIn {
 			top := m.Predict(e.Text)[0]
-			preds = append(preds, evalPred{gold: e.Intent, pred: top.Intent, conf: top.Confidence})
+			preds = append(preds, evalPred{gold: e.Intent, pred: top.Intent, lang: e.Lang, conf: top.Confidence})
 			if top.Intent == e.Intent {
 				right++
 			}
@@ -335,16 +396,17 @@ func CrossValidate(ex []Example, opt TrainOptions) (EvalReport, error) {
 	return r, nil
 }
 
-// stratifiedFolds assigns each example a fold so that every intent is spread
-// evenly over the folds.
+// stratifiedFolds assigns each example a fold so that every intent (of
+// every language) is spread evenly over the folds.
 func stratifiedFolds(in []Example, K int, rng *rand.Rand) []int {
 	by := map[string][]int{}
 	var names []string
 	for i, e := range in {
-		if _, ok := by[e.Intent]; !ok {
-			names = append(names, e.Intent)
+		k := strataKey(e)
+		if _, ok := by[k]; !ok {
+			names = append(names, k)
 		}
-		by[e.Intent] = append(by[e.Intent], i)
+		by[k] = append(by[k], i)
 	}
 	slices.Sort(names)
 	out := make([]int, len(in))
@@ -398,6 +460,14 @@ func (r EvalReport) String() string {
 		}
 		b.WriteString("\n")
 	}
+	if len(r.Languages) > 0 {
+		b.WriteString("  per language (coverage98: own best at 98 % precision; at threshold: answering at the pooled threshold98):\n")
+		b.WriteString("    lang      n  accuracy  macro-F1  coverage98  at threshold: coverage  precision\n")
+		for _, l := range r.Languages {
+			fmt.Fprintf(&b, "    %-4s %6d  %7.2f%%  %7.2f%%  %9.2f%%  %21.2f%%  %8.2f%%\n", l.Lang, l.N,
+				100*l.Accuracy, 100*l.MacroF1, 100*l.Coverage98, 100*l.AtThreshold98Coverage, 100*l.AtThreshold98Precision)
+		}
+	}
 	if len(r.Curve) > 0 {
 		b.WriteString("  risk-coverage curve:\n    threshold  coverage  precision\n")
 		for _, p := range r.Curve {
@@ -421,4 +491,14 @@ func meanSD(xs []float64) (float64, float64) {
 		v /= float64(len(xs) - 1)
 	}
 	return m, math.Sqrt(v)
+}
+
+// strataKey is what folds and hold-outs are stratified by: the intent, and
+// its language when the example has one (English-only data without
+// languages splits exactly as before languages existed).
+func strataKey(e Example) string {
+	if e.Lang == "" {
+		return e.Intent
+	}
+	return e.Intent + "\x00" + e.Lang
 }

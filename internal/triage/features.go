@@ -41,6 +41,10 @@ type featureConfig struct {
 	CharMaxN   int     `json:"char_max_n"`
 	WordWeight float64 `json:"word_weight"`
 	CharWeight float64 `json:"char_weight"`
+	// FoldAccents maps letters to their base letter ("när" → "nar",
+	// "straße" → "strasse"), as people type them on a phone or a foreign
+	// keyboard; models without it read accents as written.
+	FoldAccents bool `json:"fold_accents,omitempty"`
 }
 
 // vocab maps n-gram hashes to feature indices. Word features come first:
@@ -74,8 +78,9 @@ type extractScratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(extractScratch) }}
 
-// normalizeRunes lower-cases text into dst and records word boundaries.
-func normalizeRunes(text string, dst []rune, words [][2]int) ([]rune, [][2]int) {
+// normalizeRunes lower-cases text into dst (folding accents when fold is
+// set) and records word boundaries.
+func normalizeRunes(text string, fold bool, dst []rune, words [][2]int) ([]rune, [][2]int) {
 	dst = dst[:0]
 	words = words[:0]
 	start := -1
@@ -95,7 +100,17 @@ func normalizeRunes(text string, dst []rune, words [][2]int) ([]rune, [][2]int) 
 			if start < 0 {
 				start = len(dst)
 			}
-			dst = append(dst, unicode.ToLower(r))
+			r = unicode.ToLower(r)
+			if fold {
+				if unicode.IsMark(r) {
+					continue // a combining accent of a decomposed letter
+				}
+				if f, ok := accentFold[r]; ok {
+					dst = append(dst, []rune(f)...)
+					continue
+				}
+			}
+			dst = append(dst, r)
 		case unicode.IsDigit(r):
 			if start < 0 {
 				start = len(dst)
@@ -179,7 +194,7 @@ func ngramHashes(cfg featureConfig, norm []rune, words [][2]int, padded []rune, 
 // rawCounts turns text into sorted (hash, count) pairs, written into
 // sc.hashes (deduplicated) and counts.
 func (sc *extractScratch) hashText(cfg featureConfig, text string) []uint64 {
-	sc.norm, sc.words = normalizeRunes(text, sc.norm, sc.words)
+	sc.norm, sc.words = normalizeRunes(text, cfg.FoldAccents, sc.norm, sc.words)
 	sc.hashes, sc.padded = ngramHashes(cfg, sc.norm, sc.words, sc.padded, sc.hashes[:0])
 	slices.Sort(sc.hashes)
 	return sc.hashes
@@ -237,7 +252,7 @@ func buildVocab(cfg featureConfig, docs []string, minDF int) *vocab {
 	sc := new(extractScratch)
 	var wordHashes []uint64
 	for _, d := range docs {
-		sc.norm, sc.words = normalizeRunes(d, sc.norm, sc.words)
+		sc.norm, sc.words = normalizeRunes(d, cfg.FoldAccents, sc.norm, sc.words)
 		// word hashes alone, to tag the block of each hash
 		wcfg := cfg
 		wcfg.CharMaxN = 0
@@ -280,3 +295,22 @@ func buildVocab(cfg featureConfig, docs []string, minDF int) *vocab {
 	}
 	return v
 }
+
+// accentFold maps the lower-case accented Latin letters of the languages the
+// default model reads (and their neighbours) to what people type without
+// them.
+var accentFold = func() map[rune]string {
+	m := map[rune]string{'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th", 'ı': "i"}
+	for base, letters := range map[string]string{
+		"a": "àáâãäåāăą", "c": "çćĉċč", "d": "ď", "e": "èéêëēĕėęě", "g": "ĝğġģ", "h": "ĥħ",
+		"i": "ìíîïĩīĭįi̇", "j": "ĵ", "k": "ķ", "l": "ĺļľŀ", "n": "ñńņňŉ", "o": "òóôõöōŏő",
+		"r": "ŕŗř", "s": "śŝşšș", "t": "ţťŧț", "u": "ùúûüũūŭůűų", "w": "ŵ", "y": "ýÿŷ", "z": "źżž",
+	} {
+		for _, r := range letters {
+			if r != 'i' && r != '\u0307' {
+				m[r] = base
+			}
+		}
+	}
+	return m
+}()

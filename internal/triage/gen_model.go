@@ -2,8 +2,11 @@
 
 // gen_model produces the embedded default intent model,
 // internal/triage/models/banking77.intent.gz, from data/banking77/train.csv
-// (plus the embedded out-of-scope negatives), and first cross-validates the
-// same settings so that the model file carries its honest 5-fold figures.
+// (English, language "en") and the hand-written messages in eleven more
+// languages in data/banking77-multilingual/<lang>.csv (plus the embedded
+// out-of-scope negatives): one model reads all twelve languages. It first
+// cross-validates the same settings so that the model file carries its
+// honest 5-fold figures, overall and per language.
 //
 // Run from the repository root (about a minute on 2 cores):
 //
@@ -25,28 +28,34 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tandem-desk/tandem/internal/triage"
 )
 
 func main() {
-	data := flag.String("data", "data/banking77/train.csv", "training CSV (text,category)")
+	data := flag.String("data", "data/banking77/train.csv", "English training CSV (text,category)")
+	multi := flag.String("multilingual", "data/banking77-multilingual", "directory of <lang>.csv training files in other languages (\"\" for none)")
 	out := flag.String("out", "internal/triage/models/banking77.intent.gz", "model file to write")
 	cv := flag.Bool("cv", true, "run 5-fold cross-validation first and store its report in the model")
 	seed := flag.Int64("seed", 1, "seed")
+	fold := flag.Bool("fold-accents", true, "read letters without their accents (TrainOptions.FoldAccents)")
+	repeat := flag.Int("repeat", 3, "present each non-English example this many times an epoch (TrainOptions.RepeatOtherLanguages)")
 	flag.Parse()
 
-	f, err := os.Open(*data)
-	if err != nil {
-		log.Fatal(err)
+	ex := readCSV(*data, "en")
+	if *multi != "" {
+		files, err := filepath.Glob(filepath.Join(*multi, "*.csv"))
+		if err != nil || len(files) == 0 {
+			log.Fatalf("no <lang>.csv files in %s", *multi)
+		}
+		for _, f := range files {
+			ex = append(ex, readCSV(f, strings.TrimSuffix(filepath.Base(f), ".csv"))...)
+		}
 	}
-	ex, err := triage.ReadExamplesCSV(f)
-	f.Close()
-	if err != nil {
-		log.Fatal(err)
-	}
-	opt := triage.TrainOptions{Folds: 5, Seed: *seed}
+	opt := triage.TrainOptions{Folds: 5, Seed: *seed, FoldAccents: *fold, RepeatOtherLanguages: *repeat}
 	var rep *triage.EvalReport
 	if *cv {
 		t0 := time.Now()
@@ -79,4 +88,21 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("wrote %s (%d bytes)\n", *out, n)
+}
+
+// readCSV reads a text,category file and labels its examples with lang.
+func readCSV(path, lang string) []triage.Example {
+	f, err := os.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	ex, err := triage.ReadExamplesCSV(f)
+	if err != nil {
+		log.Fatalf("%s: %v", path, err)
+	}
+	for i := range ex {
+		ex[i].Lang = lang
+	}
+	return ex
 }

@@ -22,8 +22,11 @@ import (
 // used to measure how often off-topic text is rejected.
 const OutOfScope = "out_of_scope"
 
-// Example is one labelled message.
-type Example struct{ Text, Intent string }
+// Example is one labelled message. Lang (an ISO 639-1 code, "" when
+// unknown) does not change training; cross-validation and evaluation report
+// their figures per language when it is set, and keep each language spread
+// evenly over the folds.
+type Example struct{ Text, Intent, Lang string }
 
 // IntentScore is an intent with its calibrated confidence: the estimated
 // probability that it is the right intent of the message.
@@ -68,6 +71,19 @@ type modelMeta struct {
 	NCalib      int           `json:"n_calib"`
 	Note        string        `json:"note,omitempty"`
 	CV          *EvalReport   `json:"cv,omitempty"`
+	// CalibTop keeps, for each in-scope example of the calibration split,
+	// the gold intent and the top intents with their calibrated
+	// confidences, so that thresholds over groups of intents (the articles
+	// that answer them) can be derived the same way as Threshold.
+	CalibTop []calibExample `json:"calib_top,omitempty"`
+}
+
+// calibExample is one held-out calibration prediction: class indices of
+// the gold intent and of the top intents, and the top confidences.
+type calibExample struct {
+	Gold int       `json:"g"`
+	Top  []int     `json:"i"`
+	Conf []float32 `json:"p"`
 }
 
 // Intents returns the in-scope intents the model knows, sorted.
@@ -99,13 +115,62 @@ func (m *IntentModel) WithCrossValidation(r EvalReport) *IntentModel {
 // gives about precision p. It returns 1 when p was never reached; so a
 // message whose top confidence is below it should not be answered.
 func (m *IntentModel) Threshold(precision float64) float64 {
+	return thresholdAt(m.calib, precision)
+}
+
+func thresholdAt(calib []calibPoint, precision float64) float64 {
 	best := 1.0
-	for _, p := range m.calib { // decreasing confidence
+	for _, p := range calib { // decreasing confidence
 		if p.Precision >= precision {
 			best = p.Conf
 		}
 	}
 	return best
+}
+
+// GroupThreshold is Threshold for groups of intents: the lowest
+// confidence at which answering with the group that holds the most
+// probability mass (the sum of its intents' confidences) reached the
+// given precision on the calibration split, an answer being right when
+// its group holds the gold intent. group maps an intent to its group, ""
+// for none (nothing answers it). ok is false for a model that keeps no
+// calibration predictions (a file written before they were kept).
+func (m *IntentModel) GroupThreshold(group func(intent string) string, precision float64) (threshold float64, ok bool) {
+	if len(m.meta.CalibTop) == 0 {
+		return 1, false
+	}
+	groups := make([]string, len(m.intents))
+	for i, in := range m.intents {
+		groups[i] = group(in)
+	}
+	preds := make([]evalPred, 0, len(m.meta.CalibTop))
+	for _, e := range m.meta.CalibTop {
+		best, mass := "", 0.0
+		for k, c := range e.Top {
+			g := groups[c]
+			if g == "" || g == best {
+				continue
+			}
+			var sum float64
+			for j, c2 := range e.Top[k:] {
+				if groups[c2] == g {
+					sum += float64(e.Conf[k+j])
+				}
+			}
+			if sum > mass {
+				best, mass = g, sum
+			}
+		}
+		gold := ""
+		if e.Gold >= 0 && e.Gold < len(groups) {
+			gold = groups[e.Gold]
+		}
+		if gold == "" {
+			gold = "\x00" // no group answers it: never right
+		}
+		preds = append(preds, evalPred{gold: gold, pred: best, conf: mass})
+	}
+	return thresholdAt(riskCoverageTable(preds), precision), true
 }
 
 // Predict returns the most likely intents of text, best first, at most five,
@@ -236,8 +301,9 @@ func DefaultIntentModel() (*IntentModel, error) {
 
 // ReadExamplesCSV reads labelled examples from CSV with the header
 // "text,category" (extra surrounding spaces and a UTF-8 BOM are tolerated;
-// the header may also name the columns "text,intent"). Quoted fields may
-// span lines. Errors name the line.
+// the header may also name the columns "text,intent"), optionally with a
+// third column "language" that sets Example.Lang. Quoted fields may span
+// lines. Errors name the line.
 func ReadExamplesCSV(r io.Reader) ([]Example, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -249,13 +315,19 @@ func ReadExamplesCSV(r io.Reader) ([]Example, error) {
 	if err != nil {
 		return nil, fmt.Errorf("triage: examples CSV: %w", err)
 	}
-	if len(head) != 2 {
-		return nil, fmt.Errorf("triage: examples CSV line 1: header has %d columns, want 2 (text,category)", len(head))
+	if len(head) != 2 && len(head) != 3 {
+		return nil, fmt.Errorf("triage: examples CSV line 1: header has %d columns, want 2 (text,category) or 3 (text,category,language)", len(head))
 	}
 	h0 := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(head[0], "\ufeff")))
 	h1 := strings.ToLower(strings.TrimSpace(head[1]))
 	if h0 != "text" || (h1 != "category" && h1 != "intent") {
 		return nil, fmt.Errorf("triage: examples CSV line 1: header is %q,%q, want text,category", head[0], head[1])
+	}
+	cols := len(head)
+	if cols == 3 {
+		if h2 := strings.ToLower(strings.TrimSpace(head[2])); h2 != "language" && h2 != "lang" {
+			return nil, fmt.Errorf("triage: examples CSV line 1: third column is %q, want language", head[2])
+		}
 	}
 	var out []Example
 	for {
@@ -267,17 +339,21 @@ func ReadExamplesCSV(r io.Reader) ([]Example, error) {
 			return nil, fmt.Errorf("triage: examples CSV: %w", err) // csv.ParseError names the line
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) != 2 {
-			return nil, fmt.Errorf("triage: examples CSV line %d: %d columns, want 2 (text,category)", line, len(rec))
+		if len(rec) != cols {
+			return nil, fmt.Errorf("triage: examples CSV line %d: %d columns, want %d like the header", line, len(rec), cols)
 		}
 		text, intent := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])
+		var lang string
+		if cols == 3 {
+			lang = strings.ToLower(strings.TrimSpace(rec[2]))
+		}
 		if intent == "" {
 			return nil, fmt.Errorf("triage: examples CSV line %d: empty category", line)
 		}
 		if text == "" {
 			return nil, fmt.Errorf("triage: examples CSV line %d: empty text", line)
 		}
-		out = append(out, Example{Text: text, Intent: intent})
+		out = append(out, Example{Text: text, Intent: intent, Lang: lang})
 	}
 	if len(out) == 0 {
 		return nil, errors.New("triage: examples CSV has a header but no examples")

@@ -41,7 +41,7 @@ func TestEvaluateReport(t *testing.T) {
 	if r.N != len(ex) || r.OffTopicRequestsN != len(heldOutOffTopic()) {
 		t.Fatalf("N %d, off-topic %d", r.N, r.OffTopicRequestsN)
 	}
-	r2 := Evaluate(m, append(ex, Example{"tell me a joke", OutOfScope}, Example{"what's the weather", OutOfScope}))
+	r2 := Evaluate(m, append(ex, Example{Text: "tell me a joke", Intent: OutOfScope}, Example{Text: "what's the weather", Intent: OutOfScope}))
 	if r2.OutOfScopeN != 2 || r2.N != r.N {
 		t.Fatalf("labelled out-of-scope examples: N %d, OutOfScopeN %d", r2.N, r2.OutOfScopeN)
 	}
@@ -53,9 +53,40 @@ func TestEvaluateReport(t *testing.T) {
 	}
 }
 
+// Per-language figures: each language's own accuracy and best coverage at
+// 98 % precision, and what the pooled threshold gives it.
+func TestReportPerLanguage(t *testing.T) {
+	preds := []evalPred{
+		{"a", "a", "sv", 0.99}, {"a", "a", "sv", 0.95}, {"b", "a", "sv", 0.9}, {"b", "b", "sv", 0.5},
+		{"a", "a", "de", 0.97}, {"b", "b", "de", 0.96},
+		{"a", "a", "", 0.8}, // no language: only in the pooled figures
+	}
+	r := report(preds, nil, nil)
+	if len(r.Languages) != 2 || r.Languages[0].Lang != "de" || r.Languages[1].Lang != "sv" {
+		t.Fatalf("languages %+v, want de and sv", r.Languages)
+	}
+	de, sv := r.Languages[0], r.Languages[1]
+	if de.N != 2 || de.Accuracy != 1 || de.Coverage98 != 1 {
+		t.Errorf("de: %+v", de)
+	}
+	if sv.N != 4 || sv.Accuracy != 0.75 || sv.Coverage98 != 0.5 {
+		t.Errorf("sv: %+v", sv)
+	}
+	// pooled: 0.99 0.97 0.96 0.95 right, 0.9 wrong → threshold98 0.95
+	if r.Threshold98 != 0.95 || sv.AtThreshold98Coverage != 0.5 || sv.AtThreshold98Precision != 1 || de.AtThreshold98Coverage != 1 {
+		t.Errorf("threshold %v; sv at it %v/%v, de %v", r.Threshold98, sv.AtThreshold98Coverage, sv.AtThreshold98Precision, de.AtThreshold98Coverage)
+	}
+	if !strings.Contains(r.String(), "per language") {
+		t.Errorf("report text lacks the per-language table:\n%s", r)
+	}
+	if report(preds[6:], nil, nil).Languages != nil {
+		t.Error("no language given, yet per-language figures")
+	}
+}
+
 func TestRiskCoverageMath(t *testing.T) {
 	preds := []evalPred{
-		{"a", "a", 0.99}, {"a", "a", 0.95}, {"b", "a", 0.9}, {"b", "b", 0.9}, {"b", "b", 0.5},
+		{"a", "a", "", 0.99}, {"a", "a", "", 0.95}, {"b", "a", "", 0.9}, {"b", "b", "", 0.9}, {"b", "b", "", 0.5},
 	}
 	r := report(preds, []float64{0.1, 0.96}, []bool{true, false})
 	if r.Accuracy != 0.8 {

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -33,14 +35,19 @@ func TestReadExamplesCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Example{{"two\nlines", "a"}, {"hello", "b"}}
+	want := []Example{{Text: "two\nlines", Intent: "a"}, {Text: "hello", Intent: "b"}}
 	if !slices.Equal(ex, want) {
 		t.Fatalf("got %q, want %q", ex, want)
+	}
+	withLang, err := ReadExamplesCSV(strings.NewReader("text,category,language\nhej,a,SV\nhi,b,\n"))
+	if err != nil || !slices.Equal(withLang, []Example{{Text: "hej", Intent: "a", Lang: "sv"}, {Text: "hi", Intent: "b"}}) {
+		t.Fatalf("with a language column: %q, %v", withLang, err)
 	}
 	bad := []struct{ in, wantErr string }{
 		{"", "empty"},
 		{"txt,label\nhi,a\n", "line 1"},
 		{"text,category,extra\nhi,a,b\n", "line 1"},
+		{"text,category,language\nhi,a\n", "line 2"},
 		{"text,category\nhi,a\n\"multi\nline\",b\nhello,a,oops\n", "line 5"},
 		{"text,category\nhi,a\nlonely\n", "line 3"},
 		{"text,category\nhi,\n", "empty category"},
@@ -178,13 +185,13 @@ func TestTrainErrors(t *testing.T) {
 	if _, err := TrainIntentModel(nil, TrainOptions{}); err == nil {
 		t.Error("no examples: no error")
 	}
-	if _, err := TrainIntentModel([]Example{{"a", "x"}, {"b", "x"}}, TrainOptions{}); err == nil {
+	if _, err := TrainIntentModel([]Example{{Text: "a", Intent: "x"}, {Text: "b", Intent: "x"}}, TrainOptions{}); err == nil {
 		t.Error("one intent: no error")
 	}
-	if _, err := TrainIntentModel([]Example{{"a", "x"}, {"b", ""}}, TrainOptions{}); err == nil {
+	if _, err := TrainIntentModel([]Example{{Text: "a", Intent: "x"}, {Text: "b", Intent: ""}}, TrainOptions{}); err == nil {
 		t.Error("empty intent: no error")
 	}
-	if _, err := TrainIntentModel([]Example{{"a", "x"}, {"b", "y"}}, TrainOptions{Loss: "squared"}); err == nil {
+	if _, err := TrainIntentModel([]Example{{Text: "a", Intent: "x"}, {Text: "b", Intent: "y"}}, TrainOptions{Loss: "squared"}); err == nil {
 		t.Error("unknown loss: no error")
 	}
 }
@@ -340,7 +347,7 @@ func TestDefaultModelRejectsOutOfScope(t *testing.T) {
 // The evaluation off-topic sets must not leak into training.
 func TestOffTopicSetsDisjointFromTraining(t *testing.T) {
 	norm := func(s string) string {
-		r, w := normalizeRunes(s, nil, nil)
+		r, w := normalizeRunes(s, false, nil, nil)
 		var b strings.Builder
 		for _, x := range w {
 			b.WriteString(string(r[x[0]:x[1]]))
@@ -394,10 +401,11 @@ func TestDefaultModelStoredCrossValidation(t *testing.T) {
 		name      string
 		got, want float64
 	}{
-		{"accuracy", r.Accuracy, 0.90},
-		{"macro-F1", r.MacroF1, 0.90},
+		// pooled over all twelve languages (English alone: see langFloors)
+		{"accuracy", r.Accuracy, 0.87},
+		{"macro-F1", r.MacroF1, 0.87},
 		{"coverage at 98% precision", r.Coverage["98"], 2.0 / 3},
-		{"coverage at 97% precision", r.Coverage["97"], 0.80},
+		{"coverage at 97% precision", r.Coverage["97"], 0.75},
 		{"out-of-scope rejected", r.OutOfScopeRejected, 0.98},
 		{"hand-written off-topic rejected", r.OffTopicRequestsRejected, 0.97},
 		{"precision at the stored 98% threshold", r.ModelThreshold98Precision, 0.97},
@@ -407,8 +415,74 @@ func TestDefaultModelStoredCrossValidation(t *testing.T) {
 			t.Errorf("%s %.4f < floor %.4f", f.name, f.got, f.want)
 		}
 	}
-	if r.N != 10003 || r.Folds != 5 || r.ECE > 0.04 || math.IsNaN(r.ECE) {
-		t.Errorf("stored report: N %d, folds %d, ECE %.4f", r.N, r.Folds, r.ECE)
+	if r.Folds != 5 || r.ECE > 0.04 || math.IsNaN(r.ECE) {
+		t.Errorf("stored report: folds %d, ECE %.4f", r.Folds, r.ECE)
+	}
+	// Every language the model reads, above floors it reached (see the
+	// README's per-language table).
+	langFloors := map[string]struct{ acc, cov float64 }{
+		"en": {0.89, 0.74}, "sv": {0.87, 0.65}, "de": {0.85, 0.61}, "es": {0.88, 0.67},
+		"fr": {0.84, 0.62}, "nl": {0.86, 0.63}, "it": {0.86, 0.65}, "pl": {0.81, 0.59},
+		"fi": {0.78, 0.52}, "nb": {0.90, 0.66}, "da": {0.90, 0.65}, "pt": {0.88, 0.68},
+	}
+	seen := map[string]bool{}
+	for _, l := range r.Languages {
+		seen[l.Lang] = true
+		f, ok := langFloors[l.Lang]
+		if !ok {
+			t.Errorf("stored report has unexpected language %q", l.Lang)
+			continue
+		}
+		if l.Accuracy < f.acc || l.AtThreshold98Coverage < f.cov {
+			t.Errorf("%s: accuracy %.4f (floor %.2f), answered at the 98%% threshold %.4f (floor %.2f)",
+				l.Lang, l.Accuracy, f.acc, l.AtThreshold98Coverage, f.cov)
+		}
+	}
+	for l := range langFloors {
+		if !seen[l] {
+			t.Errorf("stored report lacks language %s", l)
+		}
+	}
+}
+
+// The embedded model was generated from exactly the training files in the
+// repository: its stored cross-validation counted as many examples per
+// language as data/banking77/train.csv (English) and
+// data/banking77-multilingual/<lang>.csv hold. A changed file without a
+// regenerated model fails here (go run internal/triage/gen_model.go).
+func TestDefaultModelMatchesTrainingData(t *testing.T) {
+	r, ok := mustDefaultModel(t).CrossValidation()
+	if !ok {
+		t.Fatal("embedded model has no stored cross-validation report")
+	}
+	want := map[string]int{"en": len(loadBanking77(t))}
+	files, err := filepath.Glob("../../data/banking77-multilingual/*.csv")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no multilingual training files: %v", err)
+	}
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex, err := ReadExamplesCSV(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[strings.TrimSuffix(filepath.Base(path), ".csv")] = len(ex)
+	}
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	got := map[string]int{}
+	for _, l := range r.Languages {
+		got[l.Lang] = l.N
+	}
+	if r.N != total || !maps.Equal(got, want) {
+		t.Errorf("stored cross-validation counted %d examples %v; the training files hold %d %v: regenerate the model",
+			r.N, got, total, want)
 	}
 	if !strings.Contains(r.String(), "coverage at 98 % precision") {
 		t.Errorf("report text:\n%s", r)

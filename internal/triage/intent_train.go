@@ -29,6 +29,13 @@ type TrainOptions struct {
 	WordWeight float64 // weight of the (L2-normalised) word block; default 1
 	CharWeight float64 // weight of the character block; default 1
 	MinDF      int     // keep n-grams seen in at least MinDF training texts; default 2
+	// FoldAccents reads "när" as "nar" and "straße" as "strasse" (see
+	// featureConfig).
+	FoldAccents bool
+	// RepeatOtherLanguages presents each example whose Lang is set and is
+	// not "en" this many times an epoch (default 1), so that a language with
+	// a dozen messages an intent is not drowned by ten thousand English ones.
+	RepeatOtherLanguages int
 
 	// Model and optimiser: a linear model over the features, trained by
 	// stochastic gradient descent with a decaying step, L2 regularisation
@@ -66,6 +73,8 @@ type trainParams struct {
 	MinDF         int     `json:"min_df"`
 	CalibFraction float64 `json:"calib_fraction"`
 	Seed          int64   `json:"seed"`
+	// RepeatOtherLanguages as in TrainOptions (omitted when 1).
+	RepeatOtherLanguages int `json:"repeat_other_languages,omitempty"`
 }
 
 func (o TrainOptions) withDefaults() TrainOptions {
@@ -86,6 +95,7 @@ func (o TrainOptions) withDefaults() TrainOptions {
 	deff(&o.WordWeight, 1)
 	deff(&o.CharWeight, 1)
 	def(&o.MinDF, 2)
+	def(&o.RepeatOtherLanguages, 1)
 	def(&o.Epochs, 12)
 	if o.Loss == "" {
 		o.Loss = "hinge"
@@ -105,7 +115,7 @@ func (o TrainOptions) withDefaults() TrainOptions {
 
 func (o TrainOptions) featureConfig() featureConfig {
 	return featureConfig{WordMaxN: o.WordMaxN, CharMinN: o.CharMinN, CharMaxN: o.CharMaxN,
-		WordWeight: o.WordWeight, CharWeight: o.CharWeight}
+		WordWeight: o.WordWeight, CharWeight: o.CharWeight, FoldAccents: o.FoldAccents}
 }
 
 func (o TrainOptions) validate() error {
@@ -126,6 +136,8 @@ func (o TrainOptions) validate() error {
 		return fmt.Errorf("triage: CalibFraction %g out of range [0,0.5)", o.CalibFraction)
 	case o.Folds < 2:
 		return fmt.Errorf("triage: Folds %d < 2", o.Folds)
+	case o.RepeatOtherLanguages < 1 || o.RepeatOtherLanguages > 100:
+		return fmt.Errorf("triage: RepeatOtherLanguages %d out of range 1..100", o.RepeatOtherLanguages)
 	}
 	return nil
 }
@@ -238,6 +250,9 @@ func trainCalibrated(in []Example, neg []string, opt TrainOptions, pr *progress)
 	}
 	full.meta.Params = trainParams{Loss: opt.Loss, Epochs: opt.Epochs, L2: opt.L2, LearnRate: opt.LearnRate,
 		MinDF: opt.MinDF, CalibFraction: opt.CalibFraction, Seed: opt.Seed}
+	if opt.RepeatOtherLanguages > 1 {
+		full.meta.Params.RepeatOtherLanguages = opt.RepeatOtherLanguages
+	}
 	full.meta.NTrain = len(in)
 	full.meta.NNegatives = len(neg)
 	full.temp = 1
@@ -276,10 +291,19 @@ func trainCalibrated(in []Example, neg []string, opt TrainOptions, pr *progress)
 	part.temp = temp
 	// Risk-coverage table of the calibrated part model on held-out in-scope.
 	var preds []evalPred
+	var tops []calibExample
+	fullCls := full.classIndex()
 	for _, e := range calIn {
-		top := part.Predict(e.Text)[0]
+		alts := part.Predict(e.Text)
+		top := alts[0]
 		preds = append(preds, evalPred{gold: e.Intent, pred: top.Intent, conf: top.Confidence})
+		ce := calibExample{Gold: fullCls[e.Intent]}
+		for _, a := range alts {
+			ce.Top, ce.Conf = append(ce.Top, fullCls[a.Intent]), append(ce.Conf, float32(a.Confidence))
+		}
+		tops = append(tops, ce)
 	}
+	full.meta.CalibTop = tops
 	full.temp = temp
 	full.calib = riskCoverageTable(preds)
 	full.meta.Temperature = temp
@@ -307,16 +331,18 @@ func goldenMin(f func(float64) float64, lo, hi float64) float64 {
 	return math.Exp((a + b) / 2)
 }
 
-// stratifiedHoldout marks about frac of each intent's examples (at least one
-// when an intent has three or more).
+// stratifiedHoldout marks about frac of each intent's examples, per
+// language when examples have one (at least one when a stratum has three
+// or more).
 func stratifiedHoldout(in []Example, frac float64, rng *rand.Rand) []bool {
 	by := map[string][]int{}
 	var names []string
 	for i, e := range in {
-		if _, ok := by[e.Intent]; !ok {
-			names = append(names, e.Intent)
+		k := strataKey(e)
+		if _, ok := by[k]; !ok {
+			names = append(names, k)
 		}
-		by[e.Intent] = append(by[e.Intent], i)
+		by[k] = append(by[k], i)
 	}
 	slices.Sort(names)
 	out := make([]bool, len(in))
@@ -365,11 +391,19 @@ func trainRaw(in []Example, neg []string, opt TrainOptions, seed int64, pr *prog
 	}
 	docs := make([]string, 0, len(in)+len(neg))
 	y := make([]int32, 0, len(in)+len(neg))
-	for _, e := range in {
+	var order []int // the examples of one epoch, repeats included
+	for i, e := range in {
 		docs = append(docs, e.Text)
 		y = append(y, cls[e.Intent])
+		order = append(order, i)
+		if e.Lang != "" && e.Lang != "en" {
+			for range opt.RepeatOtherLanguages - 1 {
+				order = append(order, i)
+			}
+		}
 	}
 	for _, t := range neg {
+		order = append(order, len(docs))
 		docs = append(docs, t)
 		y = append(y, int32(nClass-1))
 	}
@@ -378,7 +412,7 @@ func trainRaw(in []Example, neg []string, opt TrainOptions, seed int64, pr *prog
 		return nil, errors.New("triage: no features survive MinDF; too little training data")
 	}
 	X := vectorizeAll(voc, docs)
-	w, b := trainLinearSGD(X, y, nClass, voc.size(), opt, seed, pr)
+	w, b := trainLinearSGD(X, y, order, nClass, voc.size(), opt, seed, pr)
 	m := &IntentModel{voc: voc, intents: intents, nClass: nClass, w: w, bias: b, temp: 1}
 	m.meta.Features = voc.cfg
 	m.quantize()
@@ -408,10 +442,12 @@ func vectorizeAll(voc *vocab, docs []string) csr {
 // hinge loss max(0, 1 + max_{c≠y} s_c - s_y)) plus L2/2·|W|² by SGD with
 // the step eta_t = eta0/(1+eta0·L2·t) and the weight-scale trick (so that
 // regularisation costs nothing per step), averaging the weights of the last
-// half of the epochs. Weights are returned feature-major as float32.
-func trainLinearSGD(X csr, y []int32, C, F int, opt TrainOptions, seed int64, pr *progress) ([]float32, []float32) {
+// half of the epochs. order lists the rows of one epoch (a row listed twice
+// weighs double); each epoch shuffles it. Weights are returned
+// feature-major as float32.
+func trainLinearSGD(X csr, y []int32, order []int, C, F int, opt TrainOptions, seed int64, pr *progress) ([]float32, []float32) {
 	hinge := opt.Loss == "hinge"
-	n := len(y)
+	n := len(order)
 	V := make([]float64, F*C)
 	b := make([]float64, C)
 	avgW := make([]float64, F*C)
@@ -419,10 +455,6 @@ func trainLinearSGD(X csr, y []int32, C, F int, opt TrainOptions, seed int64, pr
 	nAvg := 0
 	scale := 1.0
 	rng := rand.New(rand.NewPCG(uint64(seed), 0xa11ce))
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
 	scores := make([]float64, C)
 	active := make([]int, 0, C)
 	grad := make([]float64, C)

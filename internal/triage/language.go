@@ -13,7 +13,7 @@ import (
 // A message is first assigned a script by counting its letters. Scripts used
 // by exactly one supported language decide by themselves (Hangul → ko, kana →
 // ja, Han → zh, Greek → el, Hebrew → he, Devanagari → hi, Bengali → bn,
-// Thai → th). Latin, Cyrillic and Arabic script text is scored by a
+// Thai → th, Armenian → hy, Georgian → ka). Latin, Cyrillic and Arabic script text is scored by a
 // character Markov model (trigrams backing off to bigrams and unigrams, see
 // language_model.go) plus a bonus for each function word of a language (see
 // language_words.go); the customer's locale adds a fixed prior, enough to
@@ -21,9 +21,10 @@ import (
 // a sentence.
 
 var supportedLangs = []string{
-	"af", "ar", "bg", "bn", "ca", "cs", "da", "de", "el", "en", "es", "et",
-	"fa", "fi", "fr", "ga", "he", "hi", "hr", "hu", "id", "is", "it", "ja",
-	"ko", "lt", "lv", "mt", "nl", "no", "pl", "pt", "ro", "ru", "sk", "sl",
+	"af", "ar", "az", "be", "bg", "bn", "bs", "ca", "cs", "da", "de", "el",
+	"en", "es", "et", "eu", "fa", "fi", "fr", "ga", "gl", "he", "hi", "hr",
+	"hu", "hy", "id", "is", "it", "ja", "ka", "kk", "ko", "lt", "lv", "mk",
+	"mn", "ms", "mt", "nl", "no", "pl", "pt", "ro", "ru", "sk", "sl", "sq",
 	"sr", "sv", "sw", "th", "tr", "uk", "ur", "vi", "zh",
 }
 
@@ -40,7 +41,17 @@ const (
 	langMaxWordLen  = 40       // longer letter runs are truncated
 	langMaxTextLen  = 1024     // bytes examined; a long text's start is evidence enough
 	langMaxScored   = 400      // letters scored by the model (bounds the latency)
+	// langCloseTrust is how much more a close neighbour of the locale's
+	// language may cost before it overrides the locale (langClusters).
+	langCloseTrust = 12 * 16
+	// langMinorCost is a prior against the smaller neighbour of a close
+	// pair (Bosnian next to Croatian, Malay next to Indonesian, Galician
+	// next to Portuguese and Spanish, Macedonian next to Bulgarian and
+	// Serbian): it must show some evidence of its own to win.
+	langMinorCost = 2 * 16
 )
+
+func minorClass(c string) bool { return c == "bs" || c == "ms" || c == "gl" || c == "mk" }
 
 // DetectLanguage returns an ISO 639-1 code and a confidence in [0,1]. locale
 // (e.g. "sv-SE", "pt_BR", "" when unknown) is a prior: it wins close calls
@@ -123,6 +134,8 @@ const (
 	scDevanagari
 	scBengali
 	scThai
+	scArmenian
+	scGeorgian
 	scHangul
 	scKana
 	scHan
@@ -132,7 +145,7 @@ const (
 
 var scriptLanguage = [numScripts]string{
 	scGreek: "el", scHebrew: "he", scDevanagari: "hi", scBengali: "bn",
-	scThai: "th", scHangul: "ko", scKana: "ja", scHan: "zh",
+	scThai: "th", scArmenian: "hy", scGeorgian: "ka", scHangul: "ko", scKana: "ja", scHan: "zh",
 }
 
 // scriptOf classifies a letter (or a combining mark of an Indic/Thai script,
@@ -163,6 +176,10 @@ func scriptOf(r rune) langScript {
 		return scCyrillic
 	case r >= 0x0590 && r <= 0x05FF || r >= 0xFB1D && r <= 0xFB4F:
 		return scHebrew
+	case r >= 0x0530 && r <= 0x058F || r >= 0xFB13 && r <= 0xFB17:
+		return scArmenian
+	case r >= 0x10A0 && r <= 0x10FF || r >= 0x1C90 && r <= 0x1CBF || r >= 0x2D00 && r <= 0x2D2F:
+		return scGeorgian
 	case r >= 0x0600 && r <= 0x06FF || r >= 0x0750 && r <= 0x077F ||
 		r >= 0xFB50 && r <= 0xFDFF || r >= 0xFE70 && r <= 0xFEFF:
 		return scArabic
@@ -231,6 +248,11 @@ func detectByModel(text string, g int, sc langScript, loc, fallback string) (str
 		return fallback, langLowConf
 	}
 	for c := lo; c < hi; c++ {
+		if minorClass(m.classes[c]) {
+			cost[c] += langMinorCost
+		}
+	}
+	for c := lo; c < hi; c++ {
 		if m.outputs[c] == loc {
 			cost[c] -= langLocaleBonus
 		}
@@ -243,6 +265,19 @@ func detectByModel(text string, g int, sc langScript, loc, fallback string) (str
 		}
 	}
 	lang := m.outputs[best]
+	trusted := false
+	if loc != "" && loc != lang && closeLanguages(loc, lang) {
+		// The customer's locale names a close neighbour of the winner
+		// (a Swedish customer's Danish-looking line): a short text cannot
+		// tell them apart reliably, so the locale wins unless the
+		// evidence is overwhelming.
+		for c := lo; c < hi; c++ {
+			if m.outputs[c] == loc && cost[c]-cost[best] <= langCloseTrust {
+				best, lang, trusted = c, loc, true
+				break
+			}
+		}
+	}
 	var sum, same float64
 	for c := lo; c < hi; c++ {
 		p := math.Exp(-float64(cost[c]-cost[best]) / langSoftmaxTemp)
@@ -252,11 +287,120 @@ func detectByModel(text string, g int, sc langScript, loc, fallback string) (str
 		}
 	}
 	conf := same / sum
-	if lang == "hr" && loc == "sr" {
-		lang = "sr" // Serbian in Latin script reads as Croatian
+	if trusted {
+		conf = max(conf, 0.5) // the locale, not the text, decided
+	}
+	if sc == scLatin && (lang == "hr" || lang == "bs") {
+		lang, conf = southSlavicLatin(text, lang, loc, conf)
 	}
 	return lang, conf
 }
+
+// langClusters are languages that short texts confuse: n-gram evidence
+// between them is weak, so the customer's locale is trusted within a
+// cluster (see langCloseTrust).
+var langClusters = [][]string{
+	{"da", "no", "sv"}, {"hr", "bs", "sr", "sl"}, {"cs", "sk"}, {"es", "pt", "gl", "ca"},
+	{"id", "ms"}, {"ru", "uk", "be"}, {"bg", "mk", "sr"}, {"nl", "af"}, {"tr", "az"},
+	{"fa", "ur", "ar"}, {"et", "fi"}, {"lt", "lv"},
+}
+
+func closeLanguages(a, b string) bool {
+	for _, cl := range langClusters {
+		if slices.Contains(cl, a) && slices.Contains(cl, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// southSlavicLatin tells Croatian, Bosnian and Serbian written in Latin
+// script apart by the words that differ: Serbian is ekavian ("mleko",
+// "gde", "pre"), Croatian and Bosnian ijekavian ("mlijeko", "gdje",
+// "prije"); Croatian says "tko", "što", "tjedan", "tisuća", Serbian and
+// Bosnian "ko", "šta", "hiljada", Bosnian "sedmica", "lahko". The character
+// model cannot (the three share it). Without decisive words the locale, if
+// it is one of the three, decides, else the model's guess stands.
+func southSlavicLatin(text, guess, loc string, conf float64) (string, float64) {
+	_ = guess // the character model cannot tell the three apart: only words decide
+	var sr, hr, bs, ijek int
+	for rest := text; rest != ""; {
+		var tok string
+		tok, rest = nextLangToken(rest)
+		for _, w := range strings.FieldsFunc(strings.ToLower(tok), func(r rune) bool { return !unicode.IsLetter(r) }) {
+			switch southSlavicWords[w] {
+			case 'e':
+				sr += 2
+			case 'j':
+				ijek++
+			case 'h':
+				hr += 2
+			case 'b':
+				bs += 2
+			case 's': // Serbian and Bosnian
+				sr++
+				bs++
+			}
+		}
+	}
+	hr += ijek
+	bs += ijek
+	if loc == "hr" || loc == "bs" || loc == "sr" {
+		// trusted unless another reading is decisive and the locale's has
+		// nothing for it
+		score := map[string]int{"sr": sr, "hr": hr, "bs": bs}
+		best := loc
+		for _, l := range []string{"sr", "hr", "bs"} {
+			if score[l] > score[best] {
+				best = l
+			}
+		}
+		if best == loc || score[loc] > 0 || score[best] < 4 {
+			return loc, max(conf, 0.8)
+		}
+		return best, 0.8
+	}
+	switch {
+	case sr > hr && sr > bs:
+		return "sr", min(conf, 0.9)
+	case bs > hr && bs > sr:
+		return "bs", min(conf, 0.9)
+	case hr > sr && hr >= bs:
+		return "hr", min(conf, 0.9)
+	case sr == bs && sr > hr: // "ko", "šta": Serbian, the more common
+		return "sr", min(conf, 0.6)
+	}
+	return "hr", min(conf, 0.6) // nothing decisive: the most common of the three
+}
+
+// southSlavicWords marks the words that differ: 'e' ekavian (Serbian), 'j'
+// ijekavian (Croatian, Bosnian), 'h' Croatian only, 'b' Bosnian only, 's'
+// Serbian and Bosnian.
+var southSlavicWords = func() map[string]byte {
+	m := map[string]byte{}
+	for kind, words := range map[byte]string{
+		'e': `gde negde ovde onde svuda pre posle mleko dete deca reka lep lepo lepa hteo htela vreme
+			mesto mestu mesec meseca meseci nedelja nedelju nedelje cena cene cenu uvek videti
+			vidim razumem rešiti rešio rešili rešenje verovati belo beo dinar dinara dinare voz hleb
+			menjati promeniti promenim izmeniti obaveštenje obavestite
+			podneo zamena zameniti`,
+		'j': `gdje negdje ovdje ondje prije poslije mlijeko dijete djeca rijeka lijep lijepo lijepa
+			htio htjela vrijeme vremena mjesto mjestu mjesec mjeseca mjeseci cijena cijene cijenu
+			uvijek vidjeti razumijem riješiti riješio riješili rješenje vjerovati bijelo mijenjati promijeniti
+			promijenim izmijeniti obavještenje obavijestite zamjena zamijeniti sjedište`,
+		'h': `tko što kruh tisuća tisuću tjedan tjedna tjednu bok tvrtka obitelj vlak
+			zrakoplov kolodvor uopće općina kuna osobna iskaznica putovnica siječanj
+			veljača ožujak travanj svibanj lipanj srpanj kolovoz rujan listopad studeni prosinac
+			zahvaljujem`,
+		'b': `sedmica sedmice sedmicu lahko lahka kahva kahvu sehir hljeb merhaba selam maraka km`,
+		's': `ko šta sta hiljada hiljadu hiljade porodica pare avion firma firmu uopšte opština kafa`,
+	} {
+		for _, w := range strings.Fields(words) {
+			m[w] = kind
+		}
+	}
+	return m
+}()
 
 // nextLangToken splits off the next whitespace-separated token of s, returning
 // "" for a token that is a URL, an e-mail address or a handle, which carry no

@@ -28,7 +28,7 @@ const (
 // maxLangClasses bounds the number of internal model classes (nb and nn are two
 // classes that both report "no"); scores live in fixed arrays of this size
 // so a detection allocates nothing.
-const maxLangClasses = 40
+const maxLangClasses = 48
 
 type ngramModel struct {
 	classes    []string // internal class codes, index = class id

@@ -2,6 +2,8 @@ package triage
 
 import (
 	"bufio"
+	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -77,9 +79,13 @@ func TestDetectLanguageShortMessages(t *testing.T) {
 			t.Logf("miss: want %s got %s (%.2f) %q", s.want, got, conf, s.text)
 		}
 	}
+	covered := maps.Clone(total)
+	for _, s := range readLangTSV(t, "short310.tsv", false) {
+		covered[s.want]++
+	}
 	for _, l := range Languages() {
-		if total[l] < 15 {
-			t.Errorf("short.tsv has %d messages for %s, want at least 15", total[l], l)
+		if covered[l] < 15 {
+			t.Errorf("short.tsv and short310.tsv have %d messages for %s, want at least 15", covered[l], l)
 		}
 	}
 	langs := make([]string, 0, len(total))
@@ -103,6 +109,62 @@ func TestDetectLanguageShortMessages(t *testing.T) {
 		if acc(l) < minLanguageAccuracy {
 			t.Errorf("%s: accuracy %d/%d < %.2f", l, correct[l], total[l], minLanguageAccuracy)
 		}
+	}
+}
+
+// Floors on short310.tsv (3–10-word messages, every supported language):
+// macro accuracy (the mean of the per-language accuracies) without a
+// locale and with the customer's own locale. Measured: see README
+// ("Language of short messages").
+const (
+	minMacroNoLocale   = 0.95
+	minMacroWithLocale = 0.99
+)
+
+// shortMessageTable detects every message of short310.tsv with the locale
+// that locale(lang) gives and returns the per-language accuracies and
+// their mean.
+func shortMessageTable(t testing.TB, locale func(lang string) string) (map[string][2]int, float64) {
+	per := map[string][2]int{} // lang → {correct, total}
+	for _, s := range readLangTSV(t, "short310.tsv", false) {
+		got, _ := DetectLanguage(s.text, locale(s.want))
+		c := per[s.want]
+		c[1]++
+		if got == s.want {
+			c[0]++
+		} else {
+			t.Logf("miss (locale %q): want %s got %s %q", locale(s.want), s.want, got, s.text)
+		}
+		per[s.want] = c
+	}
+	var sum float64
+	for _, c := range per {
+		sum += float64(c[0]) / float64(c[1])
+	}
+	return per, sum / float64(len(per))
+}
+
+func TestDetectLanguageShort310(t *testing.T) {
+	none, macroNone := shortMessageTable(t, func(string) string { return "" })
+	own, macroOwn := shortMessageTable(t, func(l string) string {
+		if l == "no" {
+			return "nb-NO"
+		}
+		return l
+	})
+	if len(none) != len(Languages()) {
+		t.Errorf("short310.tsv covers %d languages, want all %d", len(none), len(Languages()))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "macro accuracy: no locale %.4f, own locale %.4f\n", macroNone, macroOwn)
+	for _, l := range Languages() {
+		n, o := none[l], own[l]
+		fmt.Fprintf(&b, "  %s %d/%d %d/%d\n", l, n[0], n[1], o[0], o[1])
+	}
+	t.Log(b.String())
+	if macroNone < minMacroNoLocale || macroOwn < minMacroWithLocale {
+		t.Errorf("macro accuracy %.4f without locale (floor %.2f), %.4f with it (floor %.2f)",
+			macroNone, minMacroNoLocale, macroOwn, minMacroWithLocale)
 	}
 }
 
@@ -155,8 +217,8 @@ func TestDetectLanguageCases(t *testing.T) {
 		{"cyrillic uk", "Щиро дякую", "", "uk", 0, 0},
 		{"cyrillic bg", "Много благодаря", "", "bg", 0, 0},
 		{"maltese letters", "Grazzi ħafna", "", "mt", 0, 0},
-		{"unsupported script falls back", "მადლობა", "", "en", 0.1, 0},
-		{"unsupported script, locale", "მადლობა", "de-DE", "de", 0.1, 0},
+		{"unsupported script falls back", "நன்றி", "", "en", 0.1, 0},
+		{"unsupported script, locale", "நன்றி", "de-DE", "de", 0.1, 0},
 		{"url and email ignored", "https://shop.example.com/o/123 info@example.com", "es", "es", 0.2, 0},
 		{"text with url", "Bonjour, ma commande https://shop.example.com/o/123 n'est pas arrivée", "", "fr", 0, 0},
 		{"mixed script, Russian with Latin brand", "Не работает приложение PayPal", "", "ru", 0, 0},

@@ -105,7 +105,9 @@ var functionWords = []struct{ lang, words string }{
 	{"id", `tidak bukan ada dan saya aku anda kamu kami kita mereka ini itu yang di ke dari untuk
 		dengan bagaimana kenapa mengapa kapan dimana apa tapi tetapi atau masih sudah belum hanya
 		sangat terima kasih halo selamat pagi siang tolong mohon bisa dapat ingin mau akan telah
-		juga lagi sekarang punya`},
+		juga lagi sekarang punya
+		kartu uang bisa nggak gak enggak udah aja banget dong sih kok akun rekening gimana
+		kalian pesanan tagihan sandi bantuannya ditagih ditolak`},
 	{"vi", `không là và tôi bạn anh chị em của cho với có được này đó như thế nào tại sao khi ở đâu
 		gì nhưng hoặc vẫn đã chưa chỉ rất cảm ơn xin chào vui lòng giúp muốn thể đang sẽ rồi mà
 		thì các những một trong đến từ`},
@@ -127,6 +129,42 @@ var functionWords = []struct{ lang, words string }{
 	{"sr", `не то ово и у на са с ја ти ви ми мој моја моје мени ме вас вам да шта што како зашто
 		када кад где али или још већ само врло много хвала здраво поздрав молим могу можете
 		желим хтео хтела бих био била било нема није до за од по код сам сте је су`},
+	{"bs", `ne je to se da kako šta sta ali ili moj moja moje mog me mi ja ti vi vam molim hvala
+		lijepo dobar dan selam merhaba zdravo već još zašto kada kad gdje ko može mogu možete
+		želim htio htjela bih bi bio bila bilo samo vrlo jako od po za sam ste nije imam imate
+		nisam ništa hiljada sedmica hljeb lahko kahva sehir evo hajde`},
+	{"ms", `tak awak macam bila dah sila mahu nak kad wang duit akaun encik kat ni tu betul
+		percuma telefon boleh hendak beli bayaran caj sudahkah kenapakah ialah adalah amat
+		terima kasih banyak`},
+	{"gl", `non unha xa aínda grazas ola bos boas cando podo teño miña miñas iso hai ningún
+		ningunha tamén hoxe onte mañá tarxeta cartos coa polo pola moi vós nós pero dende deica
+		quería fixen chegou`},
+	{"sq", `nuk është jam je jemi jeni dhe e të në me për nga se si pse kur ku çfarë por ose ende
+		akoma tashmë vetëm shumë faleminderit përshëndetje mirëdita ju lutem mund dua do kam
+		ke ka kemi keni im ime imi yt juaj tuaj ky kjo këtë atë ishte kartë karta kartën para
+		paratë llogari llogaria`},
+	{"az", `deyil var yox və ilə üçün bu o mən sən siz biz onlar mənim sizin bizim nə niyə necə
+		nə vaxt harada amma ya da hələ artıq yalnız çox təşəkkür salam xahiş edirəm bilərəm
+		bilərsiniz istəyirəm oldu olub edin edə kart kartım pul hesab hesabım mənə sizə`},
+	{"eu", `ez da dago eta edo baina ere bai ni zu gu haiek nire zure gure hau hori hura zer zergatik
+		nola noiz non oraindik dagoeneko bakarrik oso eskerrik asko kaixo egun on mesedez nahi
+		dut duzu du dugu dute naiz zara gara izan ahal dezaket dezakezu txartela txartelak
+		dirua kontua kontuan ordainketa`},
+	{"be", `не гэта і й ды ў у на з я ты вы мы мой мая маё мае мне мяне вас вам што як чаму калі
+		дзе але або яшчэ ўжо толькі вельмі дзякуй вітаю прывітанне калі ласка магу можаце хачу
+		хацеў хацела быў была было няма да для ад па за пра яго яе яны ён яна картка карту
+		грошы рахунак`},
+	{"kk", `емес жоқ бар және мен сен сіз біз олар менің сіздің біздің бұл ол не неге неліктен
+		қалай қашан қайда бірақ немесе әлі енді тек өте рахмет рақмет сәлеметсіз сәлем өтінемін
+		алады аламын аласыз келеді келмеді болды болып керек карта картам картаны ақша
+		ақшам шот шотым маған сізге`},
+	{"mk", `не ова тоа и во на со јас ти вие ние мој моја мое мои ми мене ве вас што како зошто
+		кога каде но или уште веќе само многу благодарам здраво поздрав ве молам може можам
+		можете сакам би беше беа нема до за од по кај сум сте е се ќе картичка картичката
+		пари сметка`},
+	{"mn", `биш байна байгаа үгүй ба болон би чи та бид тэд миний таны бидний энэ тэр юу яагаад
+		яаж хэзээ хаана гэхдээ эсвэл одоо хараахан зөвхөн маш баярлалаа сайн байна уу сайн
+		байна уу гуйя болох болно хүсч байна хийх картаа карт мөнгө данс дансны надад танд`},
 	{"ar", `في من على إلى الى عن مع أنا انا أنت انت نحن هذا هذه ذلك لا لم لن ما ماذا لماذا كيف
 		متى أين اين هل أو او لكن ولكن بعد قبل الآن فقط جدا جداً شكرا شكراً مرحبا السلام عليكم
 		فضلك أريد اريد أود يمكنني يمكنك لقد قد كان كانت تم لي لك هو هي الذي التي`},

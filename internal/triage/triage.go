@@ -1,8 +1,10 @@
 package triage
 
 import (
+	"fmt"
 	"math"
 	"strings"
+	"sync"
 )
 
 // Input is one customer message to triage.
@@ -35,11 +37,18 @@ type Result struct {
 	Reasons            []string      `json:"reasons"`
 	// AnswerThreshold is the confidence the decision required to answer.
 	AnswerThreshold float64 `json:"answer_threshold"`
+	// ClarifyThreshold is the confidence from which the assistant asks back
+	// rather than hands over.
+	ClarifyThreshold float64 `json:"clarify_threshold"`
 }
 
 // Engine triages messages with one intent model. It is safe for concurrent use.
 type Engine struct {
 	model *IntentModel
+	// groupThresholds caches GroupAnswerThreshold by precision and
+	// grouping: deriving one reads every calibration prediction (ms).
+	groupMu         sync.Mutex
+	groupThresholds map[string]float64
 }
 
 // NewEngine returns an engine over an intent model.
@@ -66,6 +75,46 @@ func (e *Engine) AnswerThreshold(p Policy) float64 {
 	return e.model.Threshold(p.AnswerPrecision)
 }
 
+// GroupAnswerThreshold is the probability mass a group of intents (the
+// intents one article answers; see IntentModel.GroupThreshold) needs
+// before it is answered under policy p: the policy's explicit threshold
+// when it sets one, else the one that reached the policy's precision on
+// the model's calibration split, else (a model that keeps no calibration
+// predictions) the threshold for the top intent.
+func (e *Engine) GroupAnswerThreshold(p Policy, group func(intent string) string) float64 {
+	p = p.withDefaults()
+	if p.AnswerThreshold > 0 {
+		return p.AnswerThreshold
+	}
+	var key strings.Builder
+	fmt.Fprintf(&key, "%g", p.AnswerPrecision)
+	for _, in := range e.model.intents {
+		key.WriteByte(0)
+		key.WriteString(group(in))
+	}
+	e.groupMu.Lock()
+	t, ok := e.groupThresholds[key.String()]
+	e.groupMu.Unlock()
+	if ok {
+		return t
+	}
+	t, ok = e.model.GroupThreshold(group, p.AnswerPrecision)
+	if !ok {
+		t = e.model.Threshold(p.AnswerPrecision)
+	}
+	e.groupMu.Lock()
+	if e.groupThresholds == nil || len(e.groupThresholds) >= maxGroupThresholds {
+		e.groupThresholds = map[string]float64{} // a bound, not an eviction policy: help centres change rarely
+	}
+	e.groupThresholds[key.String()] = t
+	e.groupMu.Unlock()
+	return t
+}
+
+// maxGroupThresholds bounds the cache of group thresholds (one per help
+// centre and precision target in use).
+const maxGroupThresholds = 256
+
 // Triage reads one message and decides under policy p. The checks run in
 // order of what matters most: a person asked for, a sensitive matter, a VIP,
 // an upset customer — each sends the message to a person whatever the
@@ -91,7 +140,7 @@ func (e *Engine) Triage(in Input, p Policy) Result {
 	if s := DetectSensitive(in.Text, r.Language); s != SensitiveNone {
 		r.Sensitive = &s
 	}
-	r.AnswerThreshold = e.AnswerThreshold(p)
+	r.AnswerThreshold, r.ClarifyThreshold = e.AnswerThreshold(p), p.ClarifyThreshold
 	r.OutOfScope = r.Confidence < p.OutOfScopeThreshold
 
 	handoff := func(reason string) { r.Decision = Handoff; r.Reasons = append(r.Reasons, reason) }

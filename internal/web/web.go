@@ -14,6 +14,7 @@ import (
 
 	"github.com/tandem-desk/tandem/internal/desk"
 	"github.com/tandem-desk/tandem/internal/metrics"
+	"github.com/tandem-desk/tandem/internal/people"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/web/api"
 	"github.com/tandem-desk/tandem/internal/web/ui"
@@ -26,6 +27,8 @@ type Options struct {
 	// ServeMetrics serves Metrics at GET /metrics on this handler. Off when
 	// the operator gives /metrics a listener of its own (--metrics-addr).
 	ServeMetrics bool
+	// People serves setup, invitations, roles and deactivation; nil: not served.
+	People *people.Service
 	// Ready, when set, says why the node is not ready beyond its database
 	// (a background worker not running); GET /readyz answers 503 with it.
 	Ready func() error
@@ -37,7 +40,11 @@ func Handler(d *desk.Desk, st *store.Store, log *slog.Logger, o Options) http.Ha
 	if o.ServeMetrics && o.Metrics != nil {
 		mux.Handle("GET /metrics", o.Metrics.Handler())
 	}
-	api.New(d, log).Register(mux)
+	var opts []api.Option
+	if o.People != nil {
+		opts = append(opts, api.WithPeople(o.People))
+	}
+	api.New(d, log, opts...).Register(mux)
 	ui.Register(mux)
 	mux.HandleFunc("GET /help/{workspace}/articles/{id}", helpArticle(st))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -2,8 +2,8 @@
 
 // gen derives the compact character n-gram tables in ngrams.bin from the
 // language models that github.com/pemistahl/lingua-go (Apache-2.0) ships
-// inside its module, plus a small Maltese profile counted from mt_corpus.txt
-// (lingua has no Maltese). See NOTICE.
+// inside its module, plus small Maltese and Galician profiles counted from
+// mt_corpus.txt and gl_corpus.txt (lingua has neither). See NOTICE.
 //
 //	go mod download github.com/pemistahl/lingua-go@v1.4.0
 //	go run ./internal/triage/langdata/gen.go [-k1 N -k2 N -k3 N -k4 N]
@@ -32,12 +32,17 @@ import (
 // Internal model classes, in the order the detector expects them (see
 // modelLangs in language_model.go). nb and nn both report "no".
 var groups = [][]string{
-	{"af", "ca", "cs", "da", "de", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "id", "is", "it", "lt", "lv", "mt", "nb", "nl", "nn", "pl", "pt", "ro", "sk", "sl", "sv", "sw", "tr", "vi"},
-	{"bg", "ru", "sr", "uk"},
+	{"af", "ca", "cs", "da", "de", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "id", "is", "it", "lt", "lv", "mt", "nb", "nl", "nn", "pl", "pt", "ro", "sk", "sl", "sv", "sw", "tr", "vi",
+		"az", "bs", "eu", "gl", "ms", "sq"},
+	{"bg", "ru", "sr", "uk", "be", "kk", "mk", "mn"},
 	{"ar", "fa", "ur"},
 }
 
 const linguaVersion = "v1.4.0"
+
+// corpus names the hand-written texts counted for the languages lingua has
+// no model of.
+var corpus = map[string]string{"mt": "mt_corpus.txt", "gl": "gl_corpus.txt"}
 
 var (
 	k1  = flag.Int("k1", 120, "unigrams kept per language")
@@ -67,8 +72,8 @@ func main() {
 	table := map[uint64][]uint16{}
 	for li, lang := range langs {
 		var models [5]map[string]float64 // conditional probabilities per order
-		if lang == "mt" {
-			text, err := os.ReadFile(filepath.Join(here, "mt_corpus.txt"))
+		if corpus[lang] != "" {
+			text, err := os.ReadFile(filepath.Join(here, corpus[lang]))
 			if err != nil {
 				fail(err)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandem-desk/tandem/internal/desk"
 	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/people"
 	"github.com/tandem-desk/tandem/internal/store"
 )
 
@@ -30,17 +31,22 @@ var openAPI []byte
 
 // API serves /api/v1.
 type API struct {
-	desk *desk.Desk
-	log  *slog.Logger
-	cop  *http.CrossOriginProtection
+	desk   *desk.Desk
+	people *people.Service
+	log    *slog.Logger
+	cop    *http.CrossOriginProtection
 }
 
 // New returns the API over a desk.
-func New(d *desk.Desk, log *slog.Logger) *API {
+func New(d *desk.Desk, log *slog.Logger, opts ...Option) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{desk: d, log: log, cop: http.NewCrossOriginProtection()}
+	a := &API{desk: d, log: log, cop: http.NewCrossOriginProtection()}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 // handlerFunc is an HTTP handler that returns its error; serve maps it.
@@ -95,6 +101,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = &apiError{http.StatusBadRequest, "bad_request", ve.Error()}
 	case errors.Is(err, desk.ErrUnauthorized):
 		ae = &apiError{http.StatusUnauthorized, "unauthorized", message(err, "authentication required")}
+	case errors.Is(err, desk.ErrThrottled):
+		ae = &apiError{http.StatusTooManyRequests, "too_many_attempts", message(err, "too many attempts")}
 	case errors.Is(err, desk.ErrForbidden):
 		ae = &apiError{http.StatusForbidden, "forbidden", message(err, "not allowed")}
 	case errors.Is(err, store.ErrNotFound):

@@ -7,6 +7,17 @@ import (
 	"github.com/tandem-desk/tandem/internal/model"
 )
 
+// presence tells the widget whether anyone of the team is online, so its
+// header never promises a quick reply nobody can give.
+func (a *API) presence(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
+	online, err := a.desk.TeamOnline(r.Context(), act)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"team_online": online})
+	return nil
+}
+
 type articleRequest struct {
 	Title     string   `json:"title"`
 	Body      string   `json:"body"`

@@ -16,6 +16,7 @@ import (
 	"github.com/tandem-desk/tandem/internal/bus"
 	"github.com/tandem-desk/tandem/internal/desk"
 	"github.com/tandem-desk/tandem/internal/model"
+	"github.com/tandem-desk/tandem/internal/people"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/store/storetest"
 	"github.com/tandem-desk/tandem/internal/triage"
@@ -64,7 +65,7 @@ func newFixture(t *testing.T, dsn string) *fixture {
 	log := slog.New(logs)
 	d := desk.New(desk.Options{Store: st, Bus: bus.NewMemory(), Triage: engine, Logger: log, WebhooksAllowPrivate: true})
 	mux := http.NewServeMux()
-	api.New(d, log).Register(mux)
+	api.New(d, log, api.WithPeople(people.New(people.Options{Store: st, Desk: d, Logger: log, HashCost: bcrypt.MinCost}))).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {

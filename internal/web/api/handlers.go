@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net"
 	"net/http"
 
 	"github.com/tandem-desk/tandem/internal/desk"
@@ -44,7 +45,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	if req.Email == "" || req.Password == "" {
 		return badRequest("email and password are required")
 	}
-	token, agent, err := a.desk.Login(r.Context(), req.Email, req.Password)
+	token, agent, err := a.desk.Login(r.Context(), req.Email, req.Password, clientAddr(r))
 	if err != nil {
 		return err
 	}
@@ -54,6 +55,16 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	})
 	writeJSON(w, http.StatusOK, map[string]any{"token": token, "agent": agent})
 	return nil
+}
+
+// clientAddr is the address the request came from (the TCP peer; a
+// forwarded-for header could be forged, so it is not trusted).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (a *API) logout(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
@@ -194,11 +205,12 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request, act desk.Actor
 		ClientID string `json:"client_id"`
 		Body     string `json:"body"`
 		Internal bool   `json:"internal"`
+		ChoiceID string `json:"choice_id"`
 	}
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	msg, created, err := a.desk.PostMessage(r.Context(), act, id, req.ClientID, req.Body, req.Internal)
+	msg, created, err := a.desk.PostMessage(r.Context(), act, id, desk.Post{ClientID: req.ClientID, Body: req.Body, Internal: req.Internal, ChoiceID: req.ChoiceID})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tandem-desk/tandem/internal/bus"
 	"github.com/tandem-desk/tandem/internal/desk"
+	"github.com/tandem-desk/tandem/internal/people"
 	"github.com/tandem-desk/tandem/internal/store"
 	"github.com/tandem-desk/tandem/internal/triage"
 	"github.com/tandem-desk/tandem/internal/web/api"
@@ -29,7 +30,8 @@ func newServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api.New(desk.New(desk.Options{Store: st, Bus: bus.NewMemory(), Triage: engine}), nil).Register(mux)
+	d := desk.New(desk.Options{Store: st, Bus: bus.NewMemory(), Triage: engine})
+	api.New(d, nil, api.WithPeople(people.New(people.Options{Store: st, Desk: d}))).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv

@@ -123,7 +123,7 @@ type route struct {
 // routes is the API's route table: every route, and who may call it. Keep
 // docs/api.md's "who" column in step (TestRouteTableMatchesTheDocs).
 func (a *API) routes() []route {
-	return []route{
+	return append([]route{
 		{"OPTIONS /api/v1/", public(preflight)},
 		{"GET /api/v1/openapi.json", public(serveOpenAPI)},
 		{"POST /api/v1/widget/session", public(a.widgetSession)},
@@ -148,6 +148,7 @@ func (a *API) routes() []route {
 		{"POST /api/v1/conversations/{id}/csat", customer(a.csat)},
 		{"POST /api/v1/conversations/{id}/feedback", customer(a.feedback)},
 		{"GET /api/v1/conversations/{id}/copilot", staff(a.copilot)},
+		{"GET /api/v1/widget/presence", customer(a.presence)},
 		{"PUT /api/v1/conversations/{id}/tags", staff(a.setTags)},
 		{"POST /api/v1/conversations/{id}/transfer", staff(a.transfer)},
 		{"GET /api/v1/offers", staff(a.offers)},
@@ -194,7 +195,7 @@ func (a *API) routes() []route {
 		{"GET /api/v1/webhooks/{id}/deliveries", admin(a.webhookDeliveries)},
 		{"POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry", admin(a.retryWebhookDelivery)},
 		{"/api/v1/", public(notFound)},
-	}
+	}, a.workforceRoutes()...)
 }
 
 // Register adds the API's routes to mux. A route without a rule stops the

@@ -3,11 +3,15 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/tandem-desk/tandem/internal/web/api"
 )
+
+// wildcard is a path pattern's {name}, whatever the name.
+var wildcard = regexp.MustCompile(`\{[a-z]+\}`)
 
 // TestTextRefusedAtTheEdge: a NUL character or bytes that are not UTF-8 in
 // a JSON body, a query parameter or a path value get 400 invalid_text on
@@ -36,7 +40,7 @@ func TestTextRefusedAtTheEdge(t *testing.T) {
 					cases = append(cases, struct {
 						what, path string
 						body       any
-					}{"path value " + bad, strings.Replace(rt.Pattern[strings.Index(rt.Pattern, "/"):], "{id}", bad, 1), nil})
+					}{"path value " + bad, wildcard.ReplaceAllString(rt.Pattern[strings.Index(rt.Pattern, "/"):], bad), nil})
 				}
 			}
 			for _, c := range cases {

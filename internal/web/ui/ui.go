@@ -101,6 +101,12 @@ func Register(mux *http.ServeMux) {
 	mux.Handle("GET /agent", page(mustAsset("pages/agent.html")))
 	mux.Handle("GET /admin", page(mustAsset("pages/admin.html")))
 	mux.Handle("GET /admin/knowledge", page(mustAsset("pages/knowledge.html")))
+	welcome := page(mustAsset("pages/welcome.html")) // one-time links: setup, invitations
+	mux.Handle("GET /setup", welcome)
+	mux.Handle("GET /invite/{token}", welcome)
+	mux.Handle("GET /join/{workspace}", page(mustAsset("pages/join.html")))
+	mux.Handle("GET /agent/me", page(mustAsset("pages/me.html")))
+	mux.Handle("GET /admin/people", page(mustAsset("pages/people.html")))
 
 	widget := mustAsset("widget.js")
 	mux.HandleFunc("GET /widget.js", func(w http.ResponseWriter, r *http.Request) {

@@ -50,7 +50,7 @@
   const STRINGS = {
     en: {
       intro: 'Hi! Ask {title} anything. Want a human instead? Tap “Talk to a person” at any time.',
-      subtitle: 'We usually reply in a few minutes', talk: 'Talk to a person', handoffBody: 'I would like to talk to a person',
+      teamOnline: 'Our team is online', teamOffline: 'Nobody from our team is online right now', teamUnknown: 'The assistant answers at once; our team replies here', talk: 'Talk to a person', handoffBody: 'I would like to talk to a person',
       placeholder: 'Write a message…', messageLabel: 'Message', send: 'Send message', close: 'Close chat', open: 'Open chat with {title}', unread: '{n} new',
       messages: 'Messages', powered: 'Powered by Tandem', assistant: '{title} assistant', agent: 'Support agent', source: 'Source: ',
       feedbackQ: 'Did this answer your question?', yes: 'Yes', no: 'No', glad: 'Thanks — glad that helped!',
@@ -74,7 +74,7 @@
     },
     sv: {
       intro: 'Hej! Fråga {title} vad du vill. Vill du hellre prata med en människa? Tryck på ”Prata med en person” när som helst.',
-      subtitle: 'Vi svarar oftast inom några minuter', talk: 'Prata med en person', handoffBody: 'Jag vill prata med en person',
+      teamOnline: 'Vårt team är online', teamOffline: 'Ingen i vårt team är online just nu', teamUnknown: 'Assistenten svarar direkt; vårt team svarar här', talk: 'Prata med en person', handoffBody: 'Jag vill prata med en person',
       placeholder: 'Skriv ett meddelande…', messageLabel: 'Meddelande', send: 'Skicka meddelande', close: 'Stäng chatten', open: 'Öppna chatten med {title}', unread: '{n} nya',
       messages: 'Meddelanden', powered: 'Drivs av Tandem', assistant: '{title}s assistent', agent: 'Supportmedarbetare', source: 'Källa: ',
       feedbackQ: 'Besvarade det här din fråga?', yes: 'Ja', no: 'Nej', glad: 'Tack — skönt att det hjälpte!',
@@ -98,7 +98,7 @@
     },
     de: {
       intro: 'Hallo! Fragen Sie {title}, was Sie möchten. Lieber mit einem Menschen sprechen? Tippen Sie jederzeit auf „Mit einer Person sprechen“.',
-      subtitle: 'Wir antworten meist innerhalb weniger Minuten', talk: 'Mit einer Person sprechen', handoffBody: 'Ich möchte mit einer Person sprechen',
+      teamOnline: 'Unser Team ist online', teamOffline: 'Gerade ist niemand aus unserem Team online', teamUnknown: 'Der Assistent antwortet sofort; unser Team antwortet hier', talk: 'Mit einer Person sprechen', handoffBody: 'Ich möchte mit einer Person sprechen',
       placeholder: 'Nachricht schreiben…', messageLabel: 'Nachricht', send: 'Nachricht senden', close: 'Chat schließen', open: 'Chat mit {title} öffnen', unread: '{n} neu',
       messages: 'Nachrichten', powered: 'Bereitgestellt von Tandem', assistant: '{title}-Assistent', agent: 'Support-Mitarbeiter', source: 'Quelle: ',
       feedbackQ: 'Hat das Ihre Frage beantwortet?', yes: 'Ja', no: 'Nein', glad: 'Danke — schön, dass es geholfen hat!',
@@ -122,7 +122,7 @@
     },
     es: {
       intro: '¡Hola! Pregunta a {title} lo que quieras. ¿Prefieres hablar con una persona? Pulsa «Hablar con una persona» cuando quieras.',
-      subtitle: 'Solemos responder en pocos minutos', talk: 'Hablar con una persona', handoffBody: 'Quiero hablar con una persona',
+      teamOnline: 'Nuestro equipo está conectado', teamOffline: 'Ahora mismo no hay nadie de nuestro equipo conectado', teamUnknown: 'El asistente responde al momento; nuestro equipo responde aquí', talk: 'Hablar con una persona', handoffBody: 'Quiero hablar con una persona',
       placeholder: 'Escribe un mensaje…', messageLabel: 'Mensaje', send: 'Enviar mensaje', close: 'Cerrar el chat', open: 'Abrir el chat con {title}', unread: '{n} nuevos',
       messages: 'Mensajes', powered: 'Con la tecnología de Tandem', assistant: 'Asistente de {title}', agent: 'Agente de soporte', source: 'Fuente: ',
       feedbackQ: '¿Ha respondido esto a tu pregunta?', yes: 'Sí', no: 'No', glad: '¡Gracias! Nos alegra que te haya servido.',
@@ -146,7 +146,7 @@
     },
     fr: {
       intro: 'Bonjour ! Posez toutes vos questions à {title}. Vous préférez parler à un humain ? Touchez « Parler à une personne » à tout moment.',
-      subtitle: 'Nous répondons généralement en quelques minutes', talk: 'Parler à une personne', handoffBody: 'Je voudrais parler à une personne',
+      teamOnline: 'Notre équipe est en ligne', teamOffline: 'Personne de notre équipe n’est en ligne pour le moment', teamUnknown: 'L’assistant répond tout de suite ; notre équipe répond ici', talk: 'Parler à une personne', handoffBody: 'Je voudrais parler à une personne',
       placeholder: 'Écrivez un message…', messageLabel: 'Message', send: 'Envoyer le message', close: 'Fermer la discussion', open: 'Ouvrir la discussion avec {title}', unread: '{n} nouveaux',
       messages: 'Messages', powered: 'Propulsé par Tandem', assistant: 'Assistant {title}', agent: 'Conseiller', source: 'Source : ',
       feedbackQ: 'Cela a-t-il répondu à votre question ?', yes: 'Oui', no: 'Non', glad: 'Merci — ravi que cela vous ait aidé !',
@@ -298,6 +298,11 @@
   const sendBtn = h('button', { type: 'submit', class: 'send', 'aria-label': t('send') }, icon(ICON_SEND));
   const composer = h('form', { class: 'composer' }, input, sendBtn);
   const humanBtn = h('button', { type: 'button', class: 'human' }, icon(ICON_PERSON), h('span', {}, t('talk')));
+  // Once queued, the status line (where the customer stands) takes the button's place; while
+  // a person has the conversation it is gone too: there is nobody more to ask for.
+  const humanBar = h('div', { class: 'human-bar' }, humanBtn);
+  // The header says whether anyone of the team is online — never a promise nobody can keep.
+  const subtitleEl = h('div', { class: 'subtitle' }, t('teamUnknown'));
   const closeBtn = h('button', { type: 'button', class: 'close', 'aria-label': t('close') }, icon(ICON_CLOSE));
   // "Ana is typing…": outside the log, so it is never read out as a message.
   const typingEl = h('div', { class: 'typing', hidden: true, 'aria-hidden': 'true' }, h('span', { class: 'dots' }, h('i'), h('i'), h('i')), h('span', { class: 'typing-text' }));
@@ -310,10 +315,10 @@
       'header',
       { class: 'head' },
       h('div', { class: 'avatar', 'aria-hidden': 'true' }, cfg.title.charAt(0).toUpperCase()),
-      h('div', { class: 'titles' }, h('div', { class: 'title', id: titleID }, cfg.title), h('div', { class: 'subtitle' }, t('subtitle'))),
+      h('div', { class: 'titles' }, h('div', { class: 'title', id: titleID }, cfg.title), subtitleEl),
       closeBtn,
     ),
-    h('div', { class: 'human-bar' }, humanBtn),
+    humanBar,
     netEl,
     statusEl,
     followEl,
@@ -533,6 +538,13 @@
     if (force || near) logEl.scrollTop = logEl.scrollHeight;
   }
 
+  // keepNewestInView: the status line, the email form and the choices change the log's
+  // height; the newest message must stay in view whatever appears above or below it.
+  function keepNewestInView() {
+    requestAnimationFrame(() => scrollDown(true));
+  }
+  if (typeof ResizeObserver === 'function') new ResizeObserver(() => scrollDown(true)).observe(logEl);
+
   function note(text) {
     logEl.insertBefore(h('div', { class: 'note' }, text), ratingEl.isConnected ? ratingEl : null);
     scrollDown(true);
@@ -562,6 +574,7 @@
     const el = messageElement(kind, label, m.body || '', m.created_at);
     addCitation(el, m);
     addFeedback(el, m);
+    addChoices(el, m);
     return el;
   }
 
@@ -597,6 +610,38 @@
     yes.addEventListener('click', () => send(true));
     no.addEventListener('click', () => send(false));
     el.append(box);
+  }
+
+  // A question back from the assistant carries choices to tap: each sends the choice's id (the
+  // server stores its label as the message), so the assistant knows exactly what was chosen.
+  function addChoices(el, m) {
+    if (m.author_kind !== 'assistant' || !Array.isArray(m.choices) || !m.choices.length || el.querySelector('.choices')) return;
+    const box = h('div', { class: 'choices', role: 'group' });
+    for (const c of m.choices) {
+      if (!c || !c.id || !c.label) continue;
+      const b = h('button', { type: 'button', class: 'choice' + (c.id === 'person' ? ' choice-person' : c.id === 'something_else' ? ' choice-other' : '') }, c.label);
+      b.dataset.choice = c.id;
+      b.addEventListener('click', () => {
+        for (const x of box.querySelectorAll('button')) x.disabled = true;
+        box.remove();
+        sendMessage(c.label, c.id);
+      });
+      box.append(b);
+    }
+    el.append(box);
+  }
+
+  // pruneChoices keeps the choices only under the newest message, while the assistant holds
+  // the conversation: an old question's buttons would answer a question no longer asked.
+  function pruneChoices() {
+    const boxes = logEl.querySelectorAll('.choices');
+    if (!boxes.length) return;
+    let newest = null;
+    for (const el of logEl.querySelectorAll('.msg')) {
+      if (el.dataset.seq && (!newest || Number(el.dataset.seq) > Number(newest.dataset.seq))) newest = el;
+    }
+    const open = !conv || conv.status === 'ai';
+    for (const b of boxes) if (!open || !newest || !newest.contains(b)) b.remove();
   }
 
   // pruneFeedback keeps the question only under the newest message, while the assistant holds
@@ -658,7 +703,9 @@
     }
     byID.set(m.id, el);
     pruneFeedback();
-    scrollDown(m.author_kind === 'customer');
+    pruneChoices();
+    scrollDown(true); // the newest message is always in view
+    keepNewestInView();
   }
 
   let fillPromise = null;
@@ -696,16 +743,39 @@
 
   let queueTimer = null;
 
+  function syncHumanBar(c) {
+    const s = c && c.status;
+    humanBar.hidden = s === 'assigned' || s === 'queued';
+    keepNewestInView();
+  }
+
+  function setTeam(online) {
+    subtitleEl.textContent = online === true ? t('teamOnline') : online === false ? t('teamOffline') : t('teamUnknown');
+    subtitleEl.dataset.team = online === true ? 'online' : online === false ? 'offline' : 'unknown';
+  }
+
+  let presenceTimer = null;
+  async function refreshPresence() {
+    try {
+      const p = await call('GET', '/widget/presence');
+      if (p && typeof p.team_online === 'boolean') setTeam(p.team_online);
+    } catch (e) {
+      setTeam(null);
+    }
+  }
+
   function setStatus(text, kind) {
     statusEl.textContent = text || '';
     statusEl.hidden = !text;
     statusEl.className = 'status' + (kind ? ' ' + kind : '');
+    keepNewestInView();
   }
 
   function setConv(c) {
     conv = c;
     if (c.follow_up_by_email) mailOn = true;
     pruneFeedback();
+    pruneChoices();
     const s = c.status;
     if (s === 'queued') {
       const q = c.queue;
@@ -731,6 +801,9 @@
       setStatus(null);
     }
     followEl.hidden = !(s === 'queued' && c.queue && c.queue.agents_online === 0 && !c.follow_up_email);
+    syncHumanBar(c);
+    if (s === 'assigned') setTeam(true); // someone is with the customer
+    else if (s === 'queued' && c.queue) setTeam(c.queue.agents_online > 0);
     followQ.textContent = t(mailOn ? 'followQ' : 'followQNoMail');
     followBtn.textContent = t(mailOn ? 'followBtn' : 'followBtnNoMail');
     syncRating(c); // after resolution: the 1–5 rating (rating section below)
@@ -943,7 +1016,7 @@
   }
   window.addEventListener('online', retryNow);
 
-  function sendMessage(body) {
+  function sendMessage(body, choiceID) {
     const clientID = uuid();
     const el = messageElement('customer pending', null, body, null);
     el.append(h('div', { class: 'state' }, t('sending')));
@@ -953,7 +1026,7 @@
     pending.set(clientID, el);
     logEl.append(el);
     scrollDown(true);
-    enqueue({ type: 'message', clientID, body, el });
+    enqueue({ type: 'message', clientID, body, el, choiceID });
   }
 
   function enqueue(job) {
@@ -1021,7 +1094,9 @@
         return;
       }
       try {
-        const m = await call('POST', `/conversations/${state.conversationId}/messages`, { client_id: job.clientID, body: job.body });
+        const msg = { client_id: job.clientID, body: job.body };
+        if (job.choiceID) msg.choice_id = job.choiceID;
+        const m = await call('POST', `/conversations/${state.conversationId}/messages`, msg);
         render(m, false);
       } catch (e) {
         // The conversation is gone or can no longer take messages: start a new one with this message.
@@ -1229,6 +1304,8 @@
       bootPromise = (async () => {
         await ensureSession();
         startStream();
+        refreshPresence();
+        if (!presenceTimer) presenceTimer = setInterval(() => { if (isOpen) refreshPresence(); }, 60000);
         if (state.conversationId) {
           await refreshConversation();
           await fillGap();
