@@ -416,16 +416,25 @@ func (d *Desk) SetStatus(ctx context.Context, a Actor, status model.AgentStatus)
 	if !status.Valid() {
 		return nil, model.Invalid("status", "must be available, away or offline")
 	}
+	if status == model.AgentOffline {
+		// One transaction: a failed hand-back leaves the agent as they were.
+		me, err := d.store.AgentByID(ctx, a.WorkspaceID, a.AgentID)
+		if err != nil {
+			return nil, err
+		}
+		agent, _, err := d.dispatch.GoOffline(ctx, a.WorkspaceID, a.AgentID, me.Name+" went offline")
+		if err != nil {
+			return nil, err
+		}
+		d.changed(a.WorkspaceID)
+		d.Kick(a.WorkspaceID)
+		return agent, nil
+	}
 	agent, released, err := d.store.SetAgentStatus(ctx, a.WorkspaceID, a.AgentID, status, d.now())
 	if err != nil {
 		return nil, err
 	}
 	d.metrics.OffersClosed("rescinded", len(released))
-	if status == model.AgentOffline {
-		if _, err := d.dispatch.HandBack(ctx, a.WorkspaceID, a.AgentID, agent.Name+" went offline"); err != nil {
-			return nil, err
-		}
-	}
 	d.changed(a.WorkspaceID)
 	d.Kick(a.WorkspaceID)
 	return agent, nil

@@ -87,14 +87,27 @@ func handBackNotice(conv *model.Conversation) string {
 // reason becomes the conversations' handoff reason. It returns the
 // conversations handed back.
 func (d *Dispatcher) HandBack(ctx context.Context, workspaceID, agentID int64, reason string) ([]*model.Conversation, error) {
+	_, convs, err := d.handBack(ctx, workspaceID, agentID, reason, false)
+	return convs, err
+}
+
+// GoOffline sets an agent offline and hands their work back as HandBack
+// does, in one transaction: if it fails, the agent keeps their status and
+// their conversations. It returns the agent as they are now and the
+// conversations handed back.
+func (d *Dispatcher) GoOffline(ctx context.Context, workspaceID, agentID int64, reason string) (*model.Agent, []*model.Conversation, error) {
+	return d.handBack(ctx, workspaceID, agentID, reason, true)
+}
+
+func (d *Dispatcher) handBack(ctx context.Context, workspaceID, agentID int64, reason string, offline bool) (*model.Agent, []*model.Conversation, error) {
 	set, err := d.Settings(ctx, workspaceID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := d.now()
 	snap, err := d.snapshot(ctx, workspaceID, set, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The front: a second more priority than the most urgent conversation
 	// waiting now has. The queue is one order of priority (waiting time
@@ -104,10 +117,17 @@ func (d *Dispatcher) HandBack(ctx context.Context, workspaceID, agentID int64, r
 		top = max(top, set.Priority(&snap.Queue[i], now))
 	}
 	front := time.Duration((top + 1) * float64(time.Second)).Truncate(time.Microsecond)
-	convs, rescinded, err := d.store.HandBack(ctx, workspaceID, agentID, reason,
-		func(i int) time.Duration { return front - time.Duration(i)*time.Microsecond }, now)
+	boost := func(i int) time.Duration { return front - time.Duration(i)*time.Microsecond }
+	var agent *model.Agent
+	var convs []*model.Conversation
+	var rescinded []*model.Offer
+	if offline {
+		agent, convs, rescinded, err = d.store.GoOffline(ctx, workspaceID, agentID, reason, boost, now)
+	} else {
+		convs, rescinded, err = d.store.HandBack(ctx, workspaceID, agentID, reason, boost, now)
+	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d.metrics.OffersClosed("rescinded", len(rescinded))
 	for _, c := range convs {
@@ -115,7 +135,7 @@ func (d *Dispatcher) HandBack(ctx context.Context, workspaceID, agentID int64, r
 			WorkspaceID: workspaceID, ConversationID: c.ID, AuthorKind: model.AuthorSystem, Body: handBackNotice(c),
 		}, d.now())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if created {
 			d.metrics.MessageStored(string(model.AuthorSystem))
@@ -126,5 +146,5 @@ func (d *Dispatcher) HandBack(ctx context.Context, workspaceID, agentID int64, r
 		d.changed(workspaceID)
 		d.Kick(workspaceID)
 	}
-	return convs, nil
+	return agent, convs, nil
 }

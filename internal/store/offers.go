@@ -1,9 +1,24 @@
 package store
 
+// Lock order. A transaction that locks several conversations, agents and
+// offers takes them in ONE order, or two of them can each hold what the
+// other waits for (PostgreSQL's 40P01):
+//
+//	conversations → agents → offers → the workspace's event lock
+//
+// each kind in ascending id order, skipping the kinds it does not need.
+// A transaction that learns what to lock from an offer (accept, decline,
+// expire) reads the offer first without a lock, locks its conversation
+// and agent, then locks the offer and checks it again. Inserting an offer
+// locks nothing anyone else can wait for before commit. The events are
+// inserted at commit (insertEvents), after every row lock.
+// TestOffersTakesAndHandBacksDoNotDeadlock holds us to it.
+
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -454,9 +469,13 @@ func (s *Store) lockAgent(ctx context.Context, tx *sql.Tx, workspaceID, agentID 
 	return a, nil
 }
 
-// pendingOfferOf locks and returns agentID's offer; another agent's offer is not found.
-func (s *Store) offerOf(ctx context.Context, tx *sql.Tx, workspaceID, offerID, agentID int64) (*model.Offer, error) {
-	offers, err := s.queryOffers(ctx, tx, `o.workspace_id = ? AND o.id = ? AND o.agent_id = ?`+s.d.forUpdate, workspaceID, offerID, agentID)
+// offerOf returns agentID's offer, locked if lock; another agent's offer is not found.
+func (s *Store) offerOf(ctx context.Context, tx *sql.Tx, workspaceID, offerID, agentID int64, lock bool) (*model.Offer, error) {
+	where := `o.workspace_id = ? AND o.id = ? AND o.agent_id = ?`
+	if lock {
+		where += s.d.forUpdate
+	}
+	offers, err := s.queryOffers(ctx, tx, where, workspaceID, offerID, agentID)
 	if err != nil {
 		return nil, err
 	}
@@ -474,16 +493,24 @@ func (s *Store) AcceptOffer(ctx context.Context, workspaceID, offerID, agentID i
 	var offer *model.Offer
 	var conv *model.Conversation
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		o, err := s.offerOf(ctx, tx, workspaceID, offerID, agentID)
+		offer, conv = nil, nil
+		o, err := s.offerOf(ctx, tx, workspaceID, offerID, agentID, false)
 		if err != nil {
 			return err
 		}
-		if o.Status != model.OfferPending || !now.Before(o.ExpiresAt) {
-			return ErrOfferUnavailable
+		// The lock order: conversation, agent, then the offer again.
+		if _, err := s.lockConversation(ctx, tx, workspaceID, o.ConversationID); err != nil {
+			return err
 		}
 		agent, err := s.lockAgent(ctx, tx, workspaceID, agentID)
 		if err != nil {
 			return err
+		}
+		if o, err = s.offerOf(ctx, tx, workspaceID, offerID, agentID, true); err != nil {
+			return err
+		}
+		if o.Status != model.OfferPending || !now.Before(o.ExpiresAt) {
+			return ErrOfferUnavailable
 		}
 		if agent.Active >= agent.Capacity {
 			return ErrCapacityFull
@@ -523,16 +550,21 @@ func (s *Store) AcceptOffer(ctx context.Context, workspaceID, offerID, agentID i
 func (s *Store) DeclineOffer(ctx context.Context, workspaceID, offerID, agentID int64, now time.Time) (*model.Offer, error) {
 	var offer *model.Offer
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		o, err := s.offerOf(ctx, tx, workspaceID, offerID, agentID)
-		if err != nil {
+		offer = nil
+		// The lock order: the agent, then the offer.
+		if _, err := s.lockAgent(ctx, tx, workspaceID, agentID); err != nil {
 			return err
 		}
-		if o.Status != model.OfferPending {
-			return ErrOfferUnavailable
+		o, err := s.offerOf(ctx, tx, workspaceID, offerID, agentID, false)
+		if err != nil {
+			return err
 		}
 		closed, err := s.closeOffers(ctx, tx, `o.id = ?`, []any{o.ID}, model.OfferDeclined, now)
 		if err != nil {
 			return err
+		}
+		if len(closed) == 0 {
+			return ErrOfferUnavailable
 		}
 		offer = closed[0]
 		_, err = tx.ExecContext(ctx, s.q(`UPDATE agents SET offers_declined = offers_declined + 1, expired_in_row = 0 WHERE id = ?`), agentID)
@@ -549,8 +581,31 @@ func (s *Store) DeclineOffer(ctx context.Context, workspaceID, offerID, agentID 
 func (s *Store) ExpireOffers(ctx context.Context, now time.Time) ([]*model.Offer, error) {
 	var expired []*model.Offer
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		expired, err = s.closeOffers(ctx, tx, `o.expires_at <= ?`, []any{micros(now)}, model.OfferExpired, now)
+		expired = nil
+		// The lock order: the agents (ascending), then their offers.
+		due, err := s.queryOffers(ctx, tx, `o.status = 'pending' AND o.expires_at <= ?`, micros(now))
+		if err != nil || len(due) == 0 {
+			return err
+		}
+		var agents, ids []int64
+		for _, o := range due {
+			agents, ids = append(agents, o.AgentID), append(ids, o.ID)
+		}
+		slices.Sort(agents)
+		for _, id := range slices.Compact(agents) {
+			if s.d.forUpdate != "" {
+				if _, err := tx.ExecContext(ctx, s.q(`SELECT id FROM agents WHERE id = ?`+s.d.forUpdate), id); err != nil {
+					return err
+				}
+			}
+		}
+		// Only the offers seen due: one made after the agents were locked waits for the next pass.
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+		args := []any{micros(now)}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		expired, err = s.closeOffers(ctx, tx, `o.expires_at <= ? AND o.id IN (`+in+`)`, args, model.OfferExpired, now)
 		if err != nil {
 			return err
 		}

@@ -118,51 +118,94 @@ func (s *Store) HandBack(ctx context.Context, workspaceID, agentID int64, reason
 	var convs []*model.Conversation
 	var rescinded []*model.Offer
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		convs, rescinded = nil, nil
-		// Locks in the order an offer takes them: conversations, then the agent.
-		ids, err := queryIDs(ctx, tx, s.q(`SELECT id FROM conversations WHERE workspace_id = ? AND assignee_id = ? AND status = ?
-			ORDER BY id`), workspaceID, agentID, model.StatusAssigned)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if _, err := s.lockConversation(ctx, tx, workspaceID, id); err != nil {
-				return err
-			}
-		}
-		if _, err := s.lockAgent(ctx, tx, workspaceID, agentID); err != nil {
-			return err
-		}
-		if rescinded, err = s.closeOffers(ctx, tx, `o.agent_id = ?`, []any{agentID}, model.OfferRescinded, now); err != nil {
-			return err
-		}
-		for i, id := range ids {
-			res, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET status = ?, handoff_reason = ?, queued_at = ?, updated_at = ?, assignee_id = NULL, resolved_at = NULL,
-				front_boost = ?, front_queued_at = ? WHERE id = ? AND status = ? AND assignee_id = ?`),
-				model.StatusQueued, reason, micros(now), micros(now), boost(i).Microseconds(), micros(now), id, model.StatusAssigned, agentID)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				continue
-			}
-			conv, err := conversationByID(ctx, s, tx, workspaceID, id)
-			if err != nil {
-				return err
-			}
-			if err := s.appendEvent(ctx, tx, conversationEvent(model.EventConversationQueued, conv, false), conv, now); err != nil {
-				return err
-			}
-			left := model.Event{WorkspaceID: workspaceID, Type: model.EventConversationTransferred, ConversationID: &conv.ID, AgentID: &agentID, StaffOnly: true}
-			if err := s.appendEvent(ctx, tx, left, conv, now); err != nil {
-				return err
-			}
-			convs = append(convs, conv)
-		}
-		return nil
+		var err error
+		_, convs, rescinded, err = s.handBack(ctx, tx, workspaceID, agentID, reason, boost, false, now)
+		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: hand back: %w", err)
 	}
 	return convs, rescinded, nil
+}
+
+// GoOffline sets an agent offline and hands their work back (as HandBack
+// does) in one transaction, so a failure leaves them as they were — still
+// holding their conversations, with their status — rather than offline
+// with conversations nobody will answer. It returns the agent as they are
+// now, the conversations requeued and the offers rescinded.
+func (s *Store) GoOffline(ctx context.Context, workspaceID, agentID int64, reason string, boost func(i int) time.Duration, now time.Time) (*model.Agent, []*model.Conversation, []*model.Offer, error) {
+	var agent *model.Agent
+	var convs []*model.Conversation
+	var rescinded []*model.Offer
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		agent, convs, rescinded, err = s.handBack(ctx, tx, workspaceID, agentID, reason, boost, true, now)
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("store: go offline: %w", err)
+	}
+	return agent, convs, rescinded, nil
+}
+
+// handBack is HandBack inside tx, setting the agent offline first if offline.
+func (s *Store) handBack(ctx context.Context, tx *sql.Tx, workspaceID, agentID int64, reason string, boost func(i int) time.Duration, offline bool, now time.Time) (agent *model.Agent, convs []*model.Conversation, rescinded []*model.Offer, err error) {
+	// The lock order (offers.go): conversations, the agent, its offers.
+	ids, err := queryIDs(ctx, tx, s.q(`SELECT id FROM conversations WHERE workspace_id = ? AND assignee_id = ? AND status = ?
+		ORDER BY id`), workspaceID, agentID, model.StatusAssigned)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, id := range ids {
+		if _, err := s.lockConversation(ctx, tx, workspaceID, id); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if agent, err = s.lockAgent(ctx, tx, workspaceID, agentID); err != nil {
+		return nil, nil, nil, err
+	}
+	if offline && agent.Status != model.AgentOffline {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE agents SET status = ?, status_changed_at = ?, status_reason = '', expired_in_row = 0 WHERE id = ?`),
+			model.AgentOffline, micros(now), agentID); err != nil {
+			return nil, nil, nil, err
+		}
+		if agent, err = agentByID(ctx, s, tx, workspaceID, agentID); err != nil {
+			return nil, nil, nil, err
+		}
+		if err := s.appendEvent(ctx, tx, model.Event{WorkspaceID: workspaceID, Type: model.EventAgentStatusChanged, AgentID: &agentID, StaffOnly: true}, agent, now); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if rescinded, err = s.closeOffers(ctx, tx, `o.agent_id = ?`, []any{agentID}, model.OfferRescinded, now); err != nil {
+		return nil, nil, nil, err
+	}
+	for i, id := range ids {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET status = ?, handoff_reason = ?, queued_at = ?, updated_at = ?, assignee_id = NULL, resolved_at = NULL,
+			front_boost = ?, front_queued_at = ? WHERE id = ? AND status = ? AND assignee_id = ?`),
+			model.StatusQueued, reason, micros(now), micros(now), boost(i).Microseconds(), micros(now), id, model.StatusAssigned, agentID)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			continue
+		}
+		conv, err := conversationByID(ctx, s, tx, workspaceID, id)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := s.appendEvent(ctx, tx, conversationEvent(model.EventConversationQueued, conv, false), conv, now); err != nil {
+			return nil, nil, nil, err
+		}
+		left := model.Event{WorkspaceID: workspaceID, Type: model.EventConversationTransferred, ConversationID: &conv.ID, AgentID: &agentID, StaffOnly: true}
+		if err := s.appendEvent(ctx, tx, left, conv, now); err != nil {
+			return nil, nil, nil, err
+		}
+		convs = append(convs, conv)
+	}
+	if offline { // as they are now, without the work handed back
+		if agent, err = agentByID(ctx, s, tx, workspaceID, agentID); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return agent, convs, rescinded, nil
 }

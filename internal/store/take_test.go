@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -101,6 +102,42 @@ func TestHandBack(t *testing.T) {
 			if q.ID == held1.ID && q.Boost != 0 {
 				t.Errorf("boost %v kept in a new time in the queue", q.Boost)
 			}
+		}
+	})
+}
+
+// TestGoOfflineIsOneTransaction: going offline sets the status and hands
+// the work back together — and when the hand-back fails (here, the
+// request is cancelled halfway through it), the agent is neither offline
+// nor rid of their conversation: everything is as before.
+func TestGoOfflineIsOneTransaction(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *store.Store) {
+		ws := seedWorkspace(t, s, "acme")
+		agent := seedAgent(t, s, ws, "ana", 2, model.AgentAvailable)
+		conv := queuedConversation(t, s, seedCustomer(t, s, ws, "c"), at(0))
+		_, _, err := s.TakeConversation(t.Context(), ws.ID, conv.ID, agent.ID, at(time.Second))
+		must(t, err, "take")
+
+		ctx, cancel := context.WithCancel(t.Context())
+		_, _, _, err = s.GoOffline(ctx, ws.ID, agent.ID, "ana went offline", func(int) time.Duration { cancel(); return time.Minute }, at(2*time.Second))
+		if err == nil {
+			t.Fatal("go offline with the request cancelled during the hand-back: no error")
+		}
+		a, err := s.AgentByID(t.Context(), ws.ID, agent.ID)
+		must(t, err, "agent")
+		c, err := s.ConversationByID(t.Context(), ws.ID, conv.ID)
+		must(t, err, "conversation")
+		if a.Status != model.AgentAvailable || c.Status != model.StatusAssigned || c.AssigneeID == nil || *c.AssigneeID != agent.ID {
+			t.Fatalf("after a failed go-offline: agent %s, conversation %s (assignee %v); want available and still assigned to them", a.Status, c.Status, c.AssigneeID)
+		}
+
+		a, convs, _, err := s.GoOffline(t.Context(), ws.ID, agent.ID, "ana went offline", func(int) time.Duration { return time.Minute }, at(3*time.Second))
+		must(t, err, "go offline")
+		c, err = s.ConversationByID(t.Context(), ws.ID, conv.ID)
+		must(t, err, "conversation")
+		if a.Status != model.AgentOffline || a.Active != 0 || len(convs) != 1 || c.Status != model.StatusQueued || c.AssigneeID != nil {
+			t.Fatalf("after going offline: agent %s with %d active, %d handed back, conversation %s (assignee %v); want offline, 0, 1, queued, none",
+				a.Status, a.Active, len(convs), c.Status, c.AssigneeID)
 		}
 	})
 }
