@@ -98,18 +98,10 @@ const minOptionMass = 0.05
 const maxOptions = 2
 
 // intentModelReads reports whether the intent model's guesses mean
-// anything in lang. The embedded model was trained on Banking77 in English
-// and on our own messages in eleven more languages
-// (data/banking77-multilingual; "no" is how language ID names Norwegian);
-// in any other language its alternatives are noise, and the knowledge
-// base's full-text search speaks instead.
-func intentModelReads(lang string) bool {
-	switch lang {
-	case "en", "sv", "de", "es", "fr", "nl", "it", "pl", "fi", "nb", "no", "da", "pt":
-		return true
-	}
-	return false
-}
+// anything in lang. The embedded model was trained on English banking
+// questions: in another language its alternatives are noise, and the
+// knowledge base's full-text search speaks instead.
+func intentModelReads(lang string) bool { return lang == "en" }
 
 // byArticle decides on a message that triage sent nowhere in particular
 // (no person asked for, nothing sensitive, nobody upset): answer when one

@@ -129,7 +129,11 @@ func (d *Desk) Copilot(ctx context.Context, a Actor, id int64) (*Copilot, error)
 		picks = append(picks, art)
 		scores = append(scores, score)
 	}
-	if tr := conv.Triage; tr != nil && tr.Intent != "" && tr.IntentConfidence >= assistant.DraftIntentConfidence {
+	// What the customer wants in their own words — a bare "I want a
+	// person" says nothing of the matter, and suggests nothing: neither the
+	// intent model's guess at it nor a word search.
+	query := strings.Join(packet.CustomerWants, " ")
+	if tr := conv.Triage; query != "" && tr != nil && tr.Intent != "" && tr.IntentConfidence >= assistant.DraftIntentConfidence {
 		for _, l := range []string{out.Language, "en"} {
 			if art := articleWithIntent(kb.articles, tr.Intent, l); art != nil {
 				add(art, 0)
@@ -137,9 +141,6 @@ func (d *Desk) Copilot(ctx context.Context, a Actor, id int64) (*Copilot, error)
 			}
 		}
 	}
-	// What the customer wants in their own words — a bare "I want a
-	// person" says nothing of the matter, and suggests nothing.
-	query := strings.Join(packet.CustomerWants, " ")
 	if query != "" {
 		hits := kb.index.Search(query, out.Language, maxSuggestions+2)
 		if len(hits) == 0 {
