@@ -58,10 +58,10 @@ func TestWidgetChoicesStatusAndScrolling(t *testing.T) {
 			cust.do("ask", chromedp.SendKeys(inWidget(".composer textarea"), "my card", chromedp.NodeVisible), chromedp.Click(inWidget("button.send"), chromedp.NodeVisible))
 			cust.wait("the choices as buttons", widgetCheck(`
 				const b = [...r.querySelectorAll('.msg.assistant .choices button.choice')].map((x) => x.textContent);
-				return b.join('|') === "When will my Acme Pay card arrive?|My card isn't working|Something else|Talk to a person";`))
+				return b.join('|') === "My card isn't working|When will my Acme Pay card arrive?|Something else|Talk to a person";`))
 			cust.wait("the question in view", widgetCheck(newestInView))
 			shot("1-choices")
-			cust.do("tap a choice", chromedp.Click(inWidget(`.choices button.choice[data-choice^="article:"]:nth-child(2)`), chromedp.NodeVisible))
+			cust.do("tap a choice", chromedp.Click(inWidget(`.choices button.choice[data-choice^="article:"]:nth-child(1)`), chromedp.NodeVisible))
 			cust.wait("the tapped choice answered", widgetCheck(`
 				const msgs = [...r.querySelectorAll('.msg')];
 				const last = msgs[msgs.length - 1], mine = msgs[msgs.length - 2];
