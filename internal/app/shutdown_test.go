@@ -27,7 +27,7 @@ type served struct {
 
 // runServe runs `tandem serve` with args and waits until its log has a line
 // matching addrRE (the listening line): it returns that match's groups. The
-// rest of the log is kept; read it after stopAndWait.
+// whole log is kept; read it after stopAndWait.
 func runServe(t *testing.T, args []string, addrRE *regexp.Regexp) (*served, []string) {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
@@ -41,6 +41,9 @@ func runServe(t *testing.T, args []string, addrRE *regexp.Regexp) (*served, []st
 	lines := bufio.NewScanner(logR)
 	var m []string
 	for m == nil && lines.Scan() {
+		// Lines before the listening line count too: workers may log
+		// before it.
+		s.logged.WriteString(lines.Text() + "\n")
 		m = addrRE.FindStringSubmatch(lines.Text())
 	}
 	if m == nil {

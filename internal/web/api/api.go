@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -113,6 +114,11 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = &apiError{http.StatusConflict, "capacity_full", "you are at your conversation capacity"}
 	case errors.Is(err, store.ErrConflict):
 		ae = &apiError{http.StatusConflict, "conflict", message(err, "conflict")}
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away (a page closed or moved on): nothing failed
+		// on our side, and nobody reads the answer.
+		a.log.Debug("request canceled by the client", "method", r.Method, "path", r.URL.Path)
+		ae = &apiError{499, "canceled", "the request was canceled"}
 	default:
 		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = &apiError{http.StatusInternalServerError, "internal", "internal error"}
