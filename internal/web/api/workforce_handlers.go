@@ -132,20 +132,17 @@ func (a *API) setPayPolicy(w http.ResponseWriter, r *http.Request, act desk.Acto
 	return nil
 }
 
-// timeOr reads a time query parameter: RFC 3339, or a date (YYYY-MM-DD,
-// midnight UTC); def when absent.
+// timeOr reads a time query parameter as timeParam does (a date is its
+// midnight UTC), in UTC; def when absent.
 func timeOr(r *http.Request, name string, def time.Time) (time.Time, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
+	t, err := timeParam(r, name, false)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if t == nil {
 		return def, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
-		return t, nil
-	}
-	return time.Time{}, badRequest("%s must be a time (RFC 3339) or a date (YYYY-MM-DD)", name)
+	return t.UTC(), nil
 }
 
 func (a *API) earnings(w http.ResponseWriter, r *http.Request, act desk.Actor) error {
